@@ -1,0 +1,1 @@
+"""calbridge: two-way sync between CRM activities and Google Calendar."""

@@ -1,0 +1,141 @@
+"""Every setting calbridge reads, from the environment, in one place.
+
+Defaults are the production values. Local runs and tests point the Google URLs at the
+sandbox through the same variables; no other code special-cases "local".
+Settings are read on first use (not at import) so a cold start stays cheap and a test can
+change the environment and call :func:`reload_settings`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Documentation of one environment variable (the README table is generated from these)."""
+
+    name: str
+    default: str | None
+    description: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("GOOGLE_CLOUD_PROJECT", None, "Google Cloud project id (Firestore, Pub/Sub, Firebase Auth)."),
+    Setting(
+        "CALBRIDGE_PUBLIC_BASE_URL",
+        None,
+        "Public base URL under which the HTTP functions are mounted, ending in `/`; "
+        "used to build the OAuth redirect URL and the push webhook address.",
+    ),
+    Setting(
+        "CALBRIDGE_ENCRYPTION_KEY",
+        None,
+        "Base64 of a 32-byte AES-256-GCM key for secrets at rest (refresh tokens, client secret). "
+        "Inject it from Secret Manager.",
+    ),
+    Setting("GOOGLE_API_BASE_URL", "https://www.googleapis.com/", "Base URL of the Google Calendar API."),
+    Setting(
+        "GOOGLE_OAUTH_AUTHORIZE_URL",
+        "https://accounts.google.com/o/oauth2/v2/auth",
+        "Google's OAuth 2.0 consent (authorization) endpoint.",
+    ),
+    Setting("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token", "Google's OAuth 2.0 token endpoint."),
+    Setting("GOOGLE_OAUTH_REVOKE_URL", "https://oauth2.googleapis.com/revoke", "Google's OAuth 2.0 revoke endpoint."),
+    Setting("CALBRIDGE_SYNC_TOPIC", "calbridge-sync", "Pub/Sub topic the scheduled jobs fan out per-user work to."),
+    Setting(
+        "CALBRIDGE_FIREBASE_WEB_API_KEY",
+        "",
+        "Firebase Web API key used by the settings pages to sign in (any value works on the Auth emulator).",
+    ),
+)
+
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def _read(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return _DEFAULTS.get(name)
+    return value
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_id: str | None
+    public_base_url: str | None
+    encryption_key_b64: str | None = field(repr=False)
+    google_api_base_url: str
+    oauth_authorize_url: str
+    oauth_token_url: str
+    oauth_revoke_url: str
+    sync_topic: str
+    firebase_web_api_key: str
+
+    def require_project_id(self) -> str:
+        if not self.project_id:
+            raise ConfigError("GOOGLE_CLOUD_PROJECT is not set: the Google Cloud project id is required.")
+        return self.project_id
+
+    def require_public_base_url(self) -> str:
+        if not self.public_base_url:
+            raise ConfigError(
+                "CALBRIDGE_PUBLIC_BASE_URL is not set: the public base URL of the functions is required "
+                "to build the OAuth redirect URL and the webhook address."
+            )
+        return self.public_base_url
+
+    def function_url(self, function_name: str) -> str:
+        """The public URL of one HTTP function, e.g. the OAuth callback."""
+        return self.require_public_base_url() + function_name
+
+    def encryption_key(self) -> bytes:
+        """The 32-byte secrets key; a clear error if it is missing or malformed."""
+        if not self.encryption_key_b64:
+            raise ConfigError("CALBRIDGE_ENCRYPTION_KEY is not set: a base64 32-byte key is required.")
+        try:
+            key = base64.b64decode(self.encryption_key_b64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ConfigError("CALBRIDGE_ENCRYPTION_KEY is not valid base64.") from exc
+        if len(key) != 32:
+            raise ConfigError(f"CALBRIDGE_ENCRYPTION_KEY must decode to 32 bytes, not {len(key)}.")
+        return key
+
+
+def _load() -> Settings:
+    public = _read("CALBRIDGE_PUBLIC_BASE_URL")
+    return Settings(
+        project_id=_read("GOOGLE_CLOUD_PROJECT"),
+        public_base_url=_with_slash(public) if public else None,
+        encryption_key_b64=_read("CALBRIDGE_ENCRYPTION_KEY"),
+        google_api_base_url=_with_slash(_read("GOOGLE_API_BASE_URL") or ""),
+        oauth_authorize_url=_read("GOOGLE_OAUTH_AUTHORIZE_URL") or "",
+        oauth_token_url=_read("GOOGLE_OAUTH_TOKEN_URL") or "",
+        oauth_revoke_url=_read("GOOGLE_OAUTH_REVOKE_URL") or "",
+        sync_topic=_read("CALBRIDGE_SYNC_TOPIC") or "",
+        firebase_web_api_key=_read("CALBRIDGE_FIREBASE_WEB_API_KEY") or "",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings, read from the environment once."""
+    return _load()
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings and read the environment again (tests, dev server)."""
+    get_settings.cache_clear()
+    return get_settings()

@@ -1,0 +1,1 @@
+"""Google Calendar API and OAuth clients (the only code that talks to Google)."""

@@ -1,0 +1,1 @@
+"""Use cases: export, import, push handling, connect, settings."""

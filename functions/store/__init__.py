@@ -1,0 +1,1 @@
+"""Firestore repositories, one module per collection family."""

@@ -1,0 +1,1 @@
+"""HTTP edge: request parsing, auth, JSON errors, HTML templates."""

@@ -1,0 +1,76 @@
+"""Cloud Functions entry points. Thin: each hands off to functions.services at once.
+
+HTTP functions are deployed one per name below; ``sync_worker`` is the Pub/Sub worker.
+Nothing here builds a client at import time (cold starts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import functions_framework
+from flask import Request, Response
+
+from functions.web.errors import json_errors, not_implemented
+
+
+@functions_framework.http
+@json_errors
+def api(request: Request) -> Response:
+    """JSON API of the settings pages: admin settings, connect, links, status."""
+    return not_implemented("api")
+
+
+@functions_framework.http
+@json_errors
+def pages(request: Request) -> Response:
+    """Server-rendered settings pages."""
+    return not_implemented("pages")
+
+
+@functions_framework.http
+@json_errors
+def oauth_callback(request: Request) -> Response:
+    """Google's OAuth redirect lands here (no Firebase token: the state authenticates it)."""
+    return not_implemented("oauth_callback")
+
+
+@functions_framework.http
+@json_errors
+def calendar_webhook(request: Request) -> Response:
+    """Google push notifications for watched calendars (authenticated by channel token)."""
+    return not_implemented("calendar_webhook")
+
+
+@functions_framework.http
+@json_errors
+def activities(request: Request) -> Response:
+    """CRM activities API: create, edit, delete activities."""
+    return not_implemented("activities")
+
+
+@functions_framework.http
+@json_errors
+def export_activities(request: Request) -> Response:
+    """Cloud Scheduler job: fan out one export message per connected user."""
+    return not_implemented("export_activities")
+
+
+@functions_framework.http
+@json_errors
+def import_events(request: Request) -> Response:
+    """Cloud Scheduler job: fan out one import message per connected user."""
+    return not_implemented("import_events")
+
+
+@functions_framework.http
+@json_errors
+def renew_channels(request: Request) -> Response:
+    """Cloud Scheduler job: renew push channels that expire soon."""
+    return not_implemented("renew_channels")
+
+
+@functions_framework.cloud_event
+def sync_worker(cloud_event: Any) -> None:
+    """Pub/Sub worker: runs one user's export or import, bounded."""
+    return None

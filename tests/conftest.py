@@ -1,0 +1,73 @@
+"""Shared fixtures: the real emulators, the Google sandbox and the functions server.
+
+The stack starts once per test session, only when a test asks for it (unit tests never
+do), and stops at the end, also when tests fail or the run is interrupted. Data is
+cleared before each test that uses it, so tests run in any order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from devstack.auth_emulator import AuthEmulator
+from devstack.server import LocalServer
+from devstack.stack import LocalStack
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """Firestore, Pub/Sub and Auth emulators and the sandbox, with the environment exported."""
+    saved = dict(os.environ)
+    local = LocalStack().start()
+    try:
+        local.export()
+        yield local
+    finally:
+        local.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def functions_url(stack: LocalStack) -> Iterator[str]:
+    """Every function of main.py served on one port, as the dev command serves them."""
+    server = LocalServer().start()
+    stack.export(public_base_url=server.url)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(stack: LocalStack) -> str:
+    return stack.url("sandbox")
+
+
+@pytest.fixture
+def sandbox(sandbox_url: str):  # -> SandboxControl
+    """The sandbox's control client, after a reset."""
+    from sandbox.control import SandboxControl
+
+    control = SandboxControl(sandbox_url)
+    control.reset()
+    return control
+
+
+@pytest.fixture
+def firestore_db(stack: LocalStack):  # -> google.cloud.firestore.Client
+    """An admin Firestore client on the emulator, with the database emptied first."""
+    from google.cloud import firestore
+
+    stack.clear_firestore()
+    return firestore.Client(project=stack.project_id)
+
+
+@pytest.fixture
+def auth_emulator(stack: LocalStack) -> AuthEmulator:
+    """The Auth emulator's REST client, with every user deleted first."""
+    stack.clear_auth()
+    return AuthEmulator(stack.processes["auth"].address, stack.project_id)
