@@ -27,6 +27,8 @@ from devstack.emulators import REPO_ROOT
 log = logging.getLogger("devstack.server")
 
 MAIN_SOURCE = str(REPO_ROOT / "main.py")
+# The Firebase JS SDK for the settings pages; production loads it from Google's CDN instead.
+FIREBASE_JS_DIR = REPO_ROOT / "node_modules" / "firebase"
 
 # What Cloud Scheduler runs in production (see infra/), with the local interval in seconds.
 SCHEDULED_JOBS: dict[str, int] = {"export_activities": 60, "import_events": 300, "renew_channels": 3600}
@@ -53,7 +55,7 @@ def build_app() -> Any:
         f"/{name}": _root_path_as_slash(functions_framework.create_app(target=name, source=MAIN_SOURCE))
         for name in signatures
     }
-    index = Flask("calbridge-dev")
+    index = Flask("calbridge-dev", static_folder=str(FIREBASE_JS_DIR), static_url_path="/_static/firebasejs")
 
     @index.get("/")
     def list_functions() -> Any:

@@ -96,6 +96,7 @@ class LocalStack:
             )
         if public_base_url:
             env["CALBRIDGE_PUBLIC_BASE_URL"] = public_base_url
+            env["CALBRIDGE_FIREBASE_JS_URL"] = public_base_url + "_static/firebasejs/"
         env.setdefault("CALBRIDGE_ENCRYPTION_KEY", os.environ.get("CALBRIDGE_ENCRYPTION_KEY") or new_encryption_key())
         return env
 

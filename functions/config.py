@@ -56,6 +56,16 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Firebase Web API key used by the settings pages to sign in (any value works on the Auth emulator).",
     ),
+    Setting(
+        "CALBRIDGE_FIREBASE_JS_URL",
+        "https://www.gstatic.com/firebasejs/13.2.0/",
+        "Where the settings pages load the Firebase JS SDK (compat builds) from, ending in `/`.",
+    ),
+    Setting(
+        "FIREBASE_AUTH_EMULATOR_HOST",
+        "",
+        "host:port of the Firebase Auth emulator; set only locally. firebase-admin and the pages then use it.",
+    ),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -83,6 +93,8 @@ class Settings:
     oauth_revoke_url: str
     sync_topic: str
     firebase_web_api_key: str
+    firebase_js_url: str
+    firebase_auth_emulator_host: str
 
     def require_project_id(self) -> str:
         if not self.project_id:
@@ -126,6 +138,8 @@ def _load() -> Settings:
         oauth_revoke_url=_read("GOOGLE_OAUTH_REVOKE_URL") or "",
         sync_topic=_read("CALBRIDGE_SYNC_TOPIC") or "",
         firebase_web_api_key=_read("CALBRIDGE_FIREBASE_WEB_API_KEY") or "",
+        firebase_js_url=_with_slash(_read("CALBRIDGE_FIREBASE_JS_URL") or ""),
+        firebase_auth_emulator_host=_read("FIREBASE_AUTH_EMULATOR_HOST") or "",
     )
 
 

@@ -71,3 +71,16 @@ def auth_emulator(stack: LocalStack) -> AuthEmulator:
     """The Auth emulator's REST client, with every user deleted first."""
     stack.clear_auth()
     return AuthEmulator(stack.processes["auth"].address, stack.project_id)
+
+
+@pytest.fixture
+def make_user(auth_emulator: AuthEmulator):
+    """``make_user(email, admin=False) -> (uid, id_token)``: a signed-in user on the Auth emulator."""
+
+    def create(email: str, admin: bool = False, password: str = "test-password") -> tuple[str, str]:
+        uid = auth_emulator.create_user(email, password)
+        if admin:
+            auth_emulator.set_claims(uid, {"admin": True})
+        return uid, auth_emulator.sign_in(email, password)
+
+    return create
