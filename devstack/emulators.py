@@ -20,6 +20,8 @@ from devstack.processes import ManagedProcess, StackError, free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+# Where the Google Cloud CLI usually lives when `gcloud` is not on the PATH.
+USUAL_SDK_ROOTS = (Path("/usr/lib/google-cloud-sdk"), Path.home() / "google-cloud-sdk")
 
 INSTALL_GCLOUD = (
     "Install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install), then "
@@ -50,7 +52,7 @@ def gcloud_sdk_root() -> Path:
     if gcloud:
         # <root>/bin/gcloud, usually behind a symlink such as /usr/bin/gcloud.
         candidates.append(Path(os.path.realpath(gcloud)).parent.parent)
-    candidates += [Path("/usr/lib/google-cloud-sdk"), Path.home() / "google-cloud-sdk"]
+    candidates += USUAL_SDK_ROOTS
     for root in candidates:
         if (root / "platform").is_dir():
             return root
