@@ -31,7 +31,7 @@ MAIN_SOURCE = str(REPO_ROOT / "main.py")
 FIREBASE_JS_DIR = REPO_ROOT / "node_modules" / "firebase"
 
 # What Cloud Scheduler runs in production (see infra/), with the local interval in seconds.
-SCHEDULED_JOBS: dict[str, int] = {"export_activities": 60, "import_events": 300, "renew_channels": 3600}
+SCHEDULED_JOBS: dict[str, float] = {"export_activities": 60, "import_events": 300, "renew_channels": 3600}
 PUBSUB_WORKER = "sync_worker"
 
 
@@ -106,7 +106,7 @@ class Ticker:
     """Plays Cloud Scheduler: POSTs to each scheduled job on its interval."""
 
     base_url: str
-    jobs: dict[str, int] = field(default_factory=lambda: dict(SCHEDULED_JOBS))
+    jobs: dict[str, float] = field(default_factory=lambda: dict(SCHEDULED_JOBS))
     stop_event: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> Ticker:
@@ -114,7 +114,7 @@ class Ticker:
             threading.Thread(target=self._loop, args=(name, interval), name=f"tick-{name}", daemon=True).start()
         return self
 
-    def _loop(self, name: str, interval: int) -> None:
+    def _loop(self, name: str, interval: float) -> None:
         while not self.stop_event.wait(interval):
             try:
                 answer = requests.post(self.base_url + name, json={}, timeout=120)
