@@ -1,0 +1,139 @@
+"""Push: watch creates a channel; notifications arrive with Google's headers; retries; stop; expiry."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from sandbox.control import SandboxControl
+
+from .conftest import ALICE, Api, timed
+
+EV = timed("2024-03-01T10:00:00Z", "2024-03-01T11:00:00Z", summary="x")
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.fail_next = 0
+        self.cond = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                with receiver.cond:
+                    if receiver.fail_next:
+                        receiver.fail_next -= 1
+                        status = 503
+                    else:
+                        status = 200
+                    receiver.received.append({"headers": dict(self.headers), "body": body, "status": status})
+                    receiver.cond.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def ok(self) -> list[dict[str, Any]]:
+        return [r for r in self.received if r["status"] == 200]
+
+    def wait_for(self, n: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        deadline = time.time() + timeout
+        with self.cond:
+            while len(self.ok()) < n and time.time() < deadline:
+                self.cond.wait(timeout=deadline - time.time())
+            return self.ok()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def watch(api: Api, address: str, chan_id: str = "chan-1", **extra: Any) -> dict[str, Any]:
+    body = {"id": chan_id, "type": "web_hook", "address": address, **extra}
+    resp = api.call("calendar.events.watch", "POST", "calendars/primary/events/watch", json=body)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def test_watch_sync_then_exists_with_headers(api: Api, receiver: Receiver, sandbox: SandboxControl) -> None:
+    ch = watch(api, receiver.url, token="secret-token", params={"ttl": "3600"})
+    assert ch["kind"] == "api#channel" and ch["id"] == "chan-1" and ch["token"] == "secret-token"
+    assert isinstance(ch["expiration"], str) and int(ch["expiration"]) > time.time() * 1000 + 3500_000
+    first = receiver.wait_for(1)
+    assert first[0]["headers"]["X-Goog-Resource-State"] == "sync"
+    api.insert(EV)
+    sandbox.owner_insert_event(ALICE, ALICE, EV)
+    got = receiver.wait_for(3)
+    assert [g["headers"]["X-Goog-Resource-State"] for g in got] == ["sync", "exists", "exists"]
+    numbers = [int(g["headers"]["X-Goog-Message-Number"]) for g in got]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3
+    for g in got:
+        h = g["headers"]
+        assert g["body"] == b""
+        assert h["X-Goog-Channel-ID"] == "chan-1"
+        assert h["X-Goog-Channel-Token"] == "secret-token"
+        assert h["X-Goog-Resource-ID"] == ch["resourceId"]
+        assert h["X-Goog-Resource-URI"] == ch["resourceUri"]
+        assert h["X-Goog-Channel-Expiration"].endswith(" GMT")
+    assert [c["id"] for c in sandbox.channels()] == ["chan-1"]
+    dup = api.call(
+        "calendar.events.watch",
+        "POST",
+        "calendars/primary/events/watch",
+        json={"id": "chan-1", "type": "web_hook", "address": receiver.url},
+    )
+    assert dup.status_code == 400
+
+
+def test_retries_on_5xx(api: Api, receiver: Receiver, sandbox: SandboxControl) -> None:
+    sandbox.configure(push_retry_base_seconds=0.05)
+    receiver.fail_next = 2
+    watch(api, receiver.url)
+    got = receiver.wait_for(1)
+    assert got[0]["headers"]["X-Goog-Resource-State"] == "sync"
+    assert [r["status"] for r in receiver.received] == [503, 503, 200]
+
+
+def test_stop_and_expiry_end_notifications(api: Api, receiver: Receiver, sandbox: SandboxControl) -> None:
+    ch = watch(api, receiver.url)
+    receiver.wait_for(1)
+    bad = api.call("calendar.channels.stop", "POST", "channels/stop", json={"id": ch["id"], "resourceId": "wrong"})
+    assert bad.status_code == 404
+    stop = api.call(
+        "calendar.channels.stop", "POST", "channels/stop", json={"id": ch["id"], "resourceId": ch["resourceId"]}
+    )
+    assert stop.status_code == 204
+    api.insert(EV)
+    ch2 = watch(api, receiver.url, chan_id="chan-2")
+    receiver.wait_for(2)
+    sandbox.expire_channels("chan-2")
+    assert sandbox.channels() == []
+    api.insert(EV)
+    time.sleep(0.3)
+    assert [r["headers"]["X-Goog-Channel-ID"] for r in receiver.ok()] == ["chan-1", "chan-2"]
+    gone = api.call(
+        "calendar.channels.stop", "POST", "channels/stop", json={"id": ch2["id"], "resourceId": ch2["resourceId"]}
+    )
+    assert gone.status_code == 404
