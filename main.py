@@ -1,7 +1,8 @@
 """Cloud Functions entry points. Thin: each hands off to functions.services at once.
 
 HTTP functions are deployed one per name below; ``sync_worker`` is the Pub/Sub worker.
-Nothing here builds a client at import time (cold starts).
+Nothing here builds a client at import time (cold starts): each entry point imports its
+handler module on first call, so a function loads only what it uses.
 """
 
 from __future__ import annotations
@@ -18,21 +19,27 @@ from functions.web.errors import json_errors, not_implemented
 @json_errors
 def api(request: Request) -> Response:
     """JSON API of the settings pages: admin settings, connect, links, status."""
-    return not_implemented("api")
+    from functions.web import api_routes
+
+    return api_routes.handle(request)
 
 
 @functions_framework.http
 @json_errors
 def pages(request: Request) -> Response:
     """Server-rendered settings pages."""
-    return not_implemented("pages")
+    from functions.web import pages as settings_pages
+
+    return settings_pages.handle(request)
 
 
 @functions_framework.http
 @json_errors
 def oauth_callback(request: Request) -> Response:
     """Google's OAuth redirect lands here (no Firebase token: the state authenticates it)."""
-    return not_implemented("oauth_callback")
+    from functions.web import callback
+
+    return callback.handle(request)
 
 
 @functions_framework.http

@@ -1,1 +1,1 @@
-"""Pure domain logic: models, activity <-> Google event mapping, sync planning. No I/O."""
+"""Pure domain code: models, rules, secrets encryption. No I/O imports."""

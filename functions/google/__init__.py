@@ -1,1 +1,1 @@
-"""Google Calendar API and OAuth clients (the only code that talks to Google)."""
+"""Google OAuth 2.0 and Calendar API clients (plain HTTP, URLs from functions.config)."""

@@ -1,1 +1,1 @@
-"""Use cases: export, import, push handling, connect, settings."""
+"""Use cases: settings, connect, links, status, admin. I/O only through google/ and store/."""

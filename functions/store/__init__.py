@@ -1,1 +1,1 @@
-"""Firestore repositories, one module per collection family."""
+"""Firestore repositories, one module per collection family (admin client; rules bypassed)."""

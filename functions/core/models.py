@@ -1,0 +1,136 @@
+"""Plain data the services pass around; the stores turn them into Firestore documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+CONNECTED = "connected"
+NEEDS_REAUTH = "needs_reauth"
+DISCONNECTED = "disconnected"
+CONNECTION_STATUSES = (CONNECTED, NEEDS_REAUTH, DISCONNECTED)
+
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The signed-in caller, from a verified Firebase ID token."""
+
+    uid: str
+    email: str | None
+    admin: bool
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A user's Google connection as shown to them and to the admin."""
+
+    status: str = DISCONNECTED
+    error: str | None = None
+    error_at: datetime | None = None
+    connected_at: datetime | None = None
+    google_email: str | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One calendar of the user's Google calendar list, as last read."""
+
+    id: str
+    summary: str
+    primary: bool = False
+    access_role: str = "reader"
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """``users/{uid}``."""
+
+    uid: str
+    email: str | None = None
+    display_name: str | None = None
+    time_zone: str | None = None
+    connection: Connection = field(default_factory=Connection)
+    calendars: tuple[CalendarEntry, ...] = ()
+    calendars_read_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The last export or import run of one link."""
+
+    at: datetime | None = None
+    count: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """``users/{uid}/links/{activity_type}``: one activity type mapped to one calendar."""
+
+    activity_type: str
+    calendar_id: str
+    calendar_summary: str = ""
+    export: bool = False
+    import_: bool = False
+    import_existing: bool = False
+    sync_token: str | None = None
+    channel_id: str | None = None
+    channel_expiry: datetime | None = None
+    last_export: RunInfo = field(default_factory=RunInfo)
+    last_import: RunInfo = field(default_factory=RunInfo)
+    last_error: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GoogleClientSettings:
+    """``config/google`` with the client secret decrypted (in memory only)."""
+
+    api_key: str = ""
+    client_id: str = ""
+    client_secret: str | None = None
+    redirect_url: str = ""
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id and self.client_secret and self.redirect_url)
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """What Google's token endpoint answered (exchange or refresh)."""
+
+    access_token: str
+    expires_at: datetime
+    refresh_token: str | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GoogleSecrets:
+    """``users/{uid}/secrets/google`` decrypted (in memory only)."""
+
+    refresh_token: str | None
+    access_token: str | None = None
+    access_token_expiry: datetime | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OAuthState:
+    """``oauth_states/{state}``: single use, short-lived, bound to a user and a browser."""
+
+    state: str
+    uid: str
+    code_verifier: str
+    nonce_hash: str
+    created_at: datetime
+    expires_at: datetime
+    used: bool = False

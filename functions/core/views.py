@@ -1,0 +1,57 @@
+"""JSON shapes of the API answers (docs/http-api.md), built from the models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.core.clock import isoformat
+from functions.core.models import CalendarEntry, Connection, Link, RunInfo, UserRecord
+
+
+def connection_view(connection: Connection) -> dict[str, Any]:
+    return {
+        "status": connection.status,
+        "error": connection.error,
+        "error_at": isoformat(connection.error_at),
+        "connected_at": isoformat(connection.connected_at),
+        "google_email": connection.google_email,
+    }
+
+
+def calendar_view(calendar: CalendarEntry) -> dict[str, Any]:
+    return {
+        "id": calendar.id,
+        "summary": calendar.summary,
+        "primary": calendar.primary,
+        "access_role": calendar.access_role,
+        "time_zone": calendar.time_zone,
+    }
+
+
+def run_view(run: RunInfo) -> dict[str, Any] | None:
+    if run.at is None and run.count is None and run.error is None:
+        return None
+    return {"at": isoformat(run.at), "count": run.count, "error": run.error}
+
+
+def link_view(link: Link) -> dict[str, Any]:
+    return {
+        "activity_type": link.activity_type,
+        "calendar_id": link.calendar_id,
+        "calendar_summary": link.calendar_summary,
+        "export": link.export,
+        "import": link.import_,
+        "import_existing": link.import_existing,
+        "last_export": run_view(link.last_export),
+        "last_import": run_view(link.last_import),
+        "last_error": link.last_error,
+    }
+
+
+def status_view(user: UserRecord, links: list[Link]) -> dict[str, Any]:
+    return {
+        "uid": user.uid,
+        "email": user.email,
+        "connection": connection_view(user.connection),
+        "links": [link_view(lk) for lk in sorted(links, key=lambda lk: lk.activity_type)],
+    }

@@ -1,0 +1,42 @@
+"""Admins are users with the custom claim ``admin: true`` (Firebase Auth)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from functions.services.errors import ServiceError
+from functions.services.firebase_app import firebase_app
+
+log = logging.getLogger(__name__)
+
+
+def set_admin(uid: str, admin: bool) -> dict[str, Any]:
+    """Grant or revoke the admin claim (other claims kept). Takes effect at the user's next token."""
+    from firebase_admin import auth
+
+    app = firebase_app()
+    try:
+        user = auth.get_user(uid, app=app)
+    except auth.UserNotFoundError as exc:
+        raise ServiceError(f"No user with uid {uid!r}.", status=404, code="unknown_user") from exc
+    claims: dict[str, Any] = dict(user.custom_claims or {})
+    if admin:
+        claims["admin"] = True
+    else:
+        claims.pop("admin", None)
+    auth.set_custom_user_claims(uid, claims or None, app=app)
+    log.info("admin claim of %s set to %s", uid, admin)
+    return {"uid": uid, "admin": admin}
+
+
+def set_admin_by_email(email: str, admin: bool) -> dict[str, Any]:
+    """As :func:`set_admin`, finding the user by email (the admin CLI)."""
+    from firebase_admin import auth
+
+    try:
+        user = auth.get_user_by_email(email, app=firebase_app())
+    except auth.UserNotFoundError as exc:
+        raise ServiceError(f"No user with email {email!r}; they must sign in once first.", status=404,
+                           code="unknown_user") from exc
+    return dict(set_admin(user.uid, admin), email=email)

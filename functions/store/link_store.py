@@ -1,0 +1,116 @@
+"""``users/{uid}/links/{activity_type}``: a user's activity type -> calendar mappings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from functions.core.models import Link, RunInfo
+from functions.store.firestore_client import db, transactional
+
+MAX_LINKS = 500
+
+
+def link_path(uid: str, activity_type: str) -> str:
+    return f"users/{uid}/links/{activity_type}"
+
+
+def links_collection(uid: str) -> Any:
+    return db().collection("users").document(uid).collection("links")
+
+
+def _run_from_doc(data: Any) -> RunInfo:
+    if not isinstance(data, dict):
+        return RunInfo()
+    return RunInfo(at=data.get("at"), count=data.get("count"), error=data.get("error"))
+
+
+def _run_to_doc(run: RunInfo) -> dict[str, Any]:
+    return {"at": run.at, "count": run.count, "error": run.error}
+
+
+def link_from_doc(activity_type: str, data: dict[str, Any]) -> Link:
+    return Link(
+        activity_type=data.get("activity_type") or activity_type,
+        calendar_id=str(data.get("calendar_id") or ""),
+        calendar_summary=str(data.get("calendar_summary") or ""),
+        export=bool(data.get("export", False)),
+        import_=bool(data.get("import", False)),
+        import_existing=bool(data.get("import_existing", False)),
+        sync_token=data.get("sync_token"),
+        channel_id=data.get("channel_id"),
+        channel_expiry=data.get("channel_expiry"),
+        last_export=_run_from_doc(data.get("last_export")),
+        last_import=_run_from_doc(data.get("last_import")),
+        last_error=data.get("last_error"),
+        updated_at=data.get("updated_at"),
+    )
+
+
+def link_to_doc(link: Link) -> dict[str, Any]:
+    return {
+        "activity_type": link.activity_type,
+        "calendar_id": link.calendar_id,
+        "calendar_summary": link.calendar_summary,
+        "export": link.export,
+        "import": link.import_,
+        "import_existing": link.import_existing,
+        "sync_token": link.sync_token,
+        "channel_id": link.channel_id,
+        "channel_expiry": link.channel_expiry,
+        "last_export": _run_to_doc(link.last_export),
+        "last_import": _run_to_doc(link.last_import),
+        "last_error": link.last_error,
+        "updated_at": link.updated_at,
+    }
+
+
+def list_links(uid: str) -> list[Link]:
+    return [link_from_doc(s.id, s.to_dict() or {}) for s in links_collection(uid).stream()]
+
+
+def list_all_links() -> dict[str, list[Link]]:
+    """Every user's links (one collection-group query), by uid."""
+    by_user: dict[str, list[Link]] = {}
+    for snapshot in db().collection_group("links").stream():
+        parent = snapshot.reference.parent.parent
+        if parent is None or parent.parent.id != "users":
+            continue
+        by_user.setdefault(parent.id, []).append(link_from_doc(snapshot.id, snapshot.to_dict() or {}))
+    return by_user
+
+
+def put_link_checked(uid: str, activity_type: str, decide: Callable[[list[Link]], Link]) -> Link:
+    """Write the link ``decide`` returns from the user's current links, atomically.
+
+    ``decide`` runs inside a transaction (possibly more than once) and may raise to refuse;
+    so the calendar-in-use rule holds even when two requests race.
+    """
+    client = db()
+    transaction = client.transaction()
+
+    @transactional
+    def run(tx: Any) -> Link:
+        current = [link_from_doc(s.id, s.to_dict() or {}) for s in tx.get(links_collection(uid).limit(MAX_LINKS))]
+        link = decide(current)
+        tx.set(client.document(link_path(uid, activity_type)), link_to_doc(link))
+        return link
+
+    return run(transaction)
+
+
+def delete_link(uid: str, activity_type: str) -> Link | None:
+    """Remove the link; the removed one (or None)."""
+    ref = db().document(link_path(uid, activity_type))
+    snapshot = ref.get()
+    if not snapshot.exists:
+        return None
+    ref.delete()
+    return link_from_doc(activity_type, snapshot.to_dict() or {})
+
+
+def clear_channel(uid: str, activity_type: str, now: datetime) -> None:
+    db().document(link_path(uid, activity_type)).update(
+        {"channel_id": None, "channel_expiry": None, "updated_at": now}
+    )

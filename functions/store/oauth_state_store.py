@@ -1,0 +1,61 @@
+"""``oauth_states/{state}``: created by the connect start, consumed once by the callback."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from functions.core.models import OAuthState
+from functions.core.oauth_state_rules import state_refusal
+from functions.store.firestore_client import db, transactional
+
+COLLECTION = "oauth_states"
+STATE_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
+
+
+def _to_doc(state: OAuthState) -> dict[str, Any]:
+    return {
+        "uid": state.uid,
+        "code_verifier": state.code_verifier,
+        "nonce_hash": state.nonce_hash,
+        "created_at": state.created_at,
+        "expires_at": state.expires_at,
+        "used": state.used,
+    }
+
+
+def _from_doc(state: str, data: dict[str, Any]) -> OAuthState:
+    return OAuthState(
+        state=state,
+        uid=str(data.get("uid")),
+        code_verifier=str(data.get("code_verifier")),
+        nonce_hash=str(data.get("nonce_hash") or ""),
+        created_at=data["created_at"],
+        expires_at=data["expires_at"],
+        used=bool(data.get("used", False)),
+    )
+
+
+def create_state(state: OAuthState) -> None:
+    db().collection(COLLECTION).document(state.state).create(_to_doc(state))
+
+
+def consume_state(state_value: str, now: datetime) -> tuple[OAuthState | None, str | None]:
+    """Mark the state used, once: ``(state, None)`` the first time, ``(state?, reason)`` otherwise."""
+    if not STATE_VALUE_RE.match(state_value or ""):
+        return None, state_refusal(None, now)
+    client = db()
+    ref = client.collection(COLLECTION).document(state_value)
+    transaction = client.transaction()
+
+    @transactional
+    def run(tx: Any) -> tuple[OAuthState | None, str | None]:
+        snapshot = ref.get(transaction=tx)
+        state = _from_doc(state_value, snapshot.to_dict() or {}) if snapshot.exists else None
+        refusal = state_refusal(state, now)
+        if state is not None and not state.used:
+            tx.update(ref, {"used": True, "used_at": now})
+        return state, refusal
+
+    return run(transaction)

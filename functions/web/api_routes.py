@@ -1,0 +1,121 @@
+"""The ``api`` function's routes (docs/http-api.md): handlers are thin, services do the work."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Request, Response
+
+from functions.config import get_settings
+from functions.core.models import Identity
+from functions.core.oauth_state_rules import CONNECT_COOKIE, STATE_TTL
+from functions.core.views import calendar_view
+from functions.services import (
+    admin_service,
+    connect_service,
+    link_service,
+    settings_service,
+    status_service,
+)
+from functions.web.errors import ApiError, json_response
+from functions.web.router import ADMIN, USER, Route, Router, json_body
+
+
+def get_me(request: Request, identity: Identity) -> Response:
+    return json_response(status_service.me(identity))
+
+
+def get_activity_types(request: Request, identity: Identity) -> Response:
+    return json_response({"activity_types": settings_service.get_activity_types()})
+
+
+def put_activity_types(request: Request, identity: Identity) -> Response:
+    return json_response({"activity_types": settings_service.save_activity_types(identity, json_body(request))})
+
+
+def get_admin_settings(request: Request, identity: Identity) -> Response:
+    return json_response(settings_service.get_client_settings())
+
+
+def put_admin_settings(request: Request, identity: Identity) -> Response:
+    return json_response(settings_service.save_client_settings(identity, json_body(request)))
+
+
+def post_user_admin(request: Request, identity: Identity, uid: str) -> Response:
+    admin = json_body(request).get("admin")
+    if not isinstance(admin, bool):
+        raise ApiError(400, "invalid_request", "admin must be true or false.", {"fields": {"admin": "true or false"}})
+    return json_response(admin_service.set_admin(uid, admin))
+
+
+def get_admin_status(request: Request, identity: Identity) -> Response:
+    return json_response(status_service.all_status())
+
+
+def post_connect(request: Request, identity: Identity) -> Response:
+    started = connect_service.start(identity)
+    response = json_response({"authorize_url": started.authorize_url})
+    callback_url = get_settings().function_url("oauth_callback")
+    response.set_cookie(
+        CONNECT_COOKIE,
+        started.browser_nonce,
+        max_age=int(STATE_TTL.total_seconds()),
+        path=urlparse(callback_url).path or "/",
+        secure=callback_url.startswith("https://"),
+        httponly=True,
+        samesite="Lax",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def post_disconnect(request: Request, identity: Identity) -> Response:
+    connection, revoked = connect_service.disconnect(identity)
+    return json_response(connect_service.connection_answer(connection, revoked))
+
+
+def post_calendars_refresh(request: Request, identity: Identity) -> Response:
+    calendars = connect_service.refresh_calendars(identity)
+    return json_response({"calendars": [calendar_view(c) for c in calendars]})
+
+
+def get_links(request: Request, identity: Identity) -> Response:
+    return json_response({"links": link_service.list_links(identity)})
+
+
+def put_link(request: Request, identity: Identity, activity_type: str) -> Response:
+    return json_response(link_service.put_link(identity, activity_type, json_body(request)))
+
+
+def delete_link(request: Request, identity: Identity, activity_type: str) -> Response:
+    link_service.delete_link(identity, activity_type)
+    return Response(status=204)
+
+
+def get_status(request: Request, identity: Identity) -> Response:
+    return json_response(status_service.my_status(identity))
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/me", get_me, USER),
+    Route("GET", "/activity-types", get_activity_types, USER),
+    Route("PUT", "/admin/activity-types", put_activity_types, ADMIN),
+    Route("GET", "/admin/settings", get_admin_settings, ADMIN),
+    Route("PUT", "/admin/settings", put_admin_settings, ADMIN),
+    Route("POST", "/admin/users/{uid}/admin", post_user_admin, ADMIN),
+    Route("GET", "/admin/status", get_admin_status, ADMIN),
+    Route("POST", "/connect", post_connect, USER),
+    Route("POST", "/disconnect", post_disconnect, USER),
+    Route("POST", "/calendars/refresh", post_calendars_refresh, USER),
+    Route("GET", "/links", get_links, USER),
+    Route("PUT", "/links/{activity_type}", put_link, USER),
+    Route("DELETE", "/links/{activity_type}", delete_link, USER),
+    Route("GET", "/status", get_status, USER),
+)
+
+router = Router(ROUTES)
+
+
+def handle(request: Request) -> Response:
+    """Entry of the ``api`` function."""
+    return router.dispatch(request)

@@ -1,0 +1,67 @@
+"""Disconnect: revoked at Google, push channels stopped, secrets and sync tokens cleared, links kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from functions.config import get_settings
+from tests.integration.conftest import CLIENT_ID, CLIENT_SECRET, Api, SignedIn
+from tests.integration.test_connect_flow import stored_tokens
+
+
+def watch(calendar_id: str, access_token: str, channel_id: str) -> dict[str, Any]:
+    """A push channel on the calendar, opened at the sandbox as the sync would open it."""
+    url = f"{get_settings().google_api_base_url}calendar/v3/calendars/{requests.utils.quote(calendar_id, safe='')}"
+    answer = requests.post(
+        url + "/events/watch",
+        json={"id": channel_id, "type": "web_hook", "address": "http://127.0.0.1:9/unused"},
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_disconnect_revokes_at_google_and_clears_secrets_but_keeps_links(
+    api: Api, connected_user: SignedIn, calendars_of: Any, firestore_db: Any, sandbox: Any
+) -> None:
+    calendar_id = calendars_of(connected_user)["CRM Meetings"]
+    link = {"calendar_id": calendar_id, "export": True, "import": True, "import_existing": False}
+    assert api.call("PUT", "links/Meeting", connected_user.token, link).status_code == 200
+    tokens = stored_tokens(firestore_db, connected_user.uid)
+    channel = watch(calendar_id, tokens["access_token"], "calbridge-test-channel")
+    link_ref = firestore_db.document(f"users/{connected_user.uid}/links/Meeting")
+    link_ref.update({"sync_token": "sync-1", "channel_id": channel["id"]})
+    firestore_db.document(f"channels/{channel['id']}").set(
+        {"owner_uid": connected_user.uid, "calendar_id": calendar_id, "resource_id": channel["resourceId"]}
+    )
+    assert [c["id"] for c in sandbox.channels()] == [channel["id"]]
+
+    answer = api.call("POST", "disconnect", connected_user.token)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["connection"]["status"] == "disconnected"
+    assert answer.json()["revoked"] is True
+    refresh = requests.post(
+        get_settings().oauth_token_url,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+        timeout=10,
+    )
+    assert (refresh.status_code, refresh.json()["error"]) == (400, "invalid_grant")
+    assert sandbox.channels() == []
+    assert not firestore_db.document(f"users/{connected_user.uid}/secrets/google").get().exists
+    assert not firestore_db.document(f"channels/{channel['id']}").get().exists
+    kept = link_ref.get().to_dict()
+    assert (kept["calendar_id"], kept["export"], kept["import"]) == (calendar_id, True, True)
+    assert (kept["sync_token"], kept["channel_id"]) == (None, None)
+    assert [lk["activity_type"] for lk in api.call("GET", "links", connected_user.token).json()["links"]] == ["Meeting"]
+    me = api.call("GET", "me", connected_user.token).json()
+    assert me["connection"]["status"] == "disconnected"
+    assert api.call("POST", "calendars/refresh", connected_user.token).json()["error"]["code"] == "not_connected"
