@@ -14,7 +14,7 @@ import threading
 
 from devstack.auth_emulator import AuthEmulator
 from devstack.processes import StackError, free_port
-from devstack.seed import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL, seed_demo
+from devstack.seed import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL, DemoData, seed_demo
 from devstack.server import LocalServer, PubSubPump, Ticker
 from devstack.stack import LocalStack
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _print_banner(stack: LocalStack, server_url: str, env: dict[str, str], demo: object) -> None:
+def _print_banner(stack: LocalStack, server_url: str, env: dict[str, str], demo: DemoData | None) -> None:
     sandbox = stack.url("sandbox")
     lines = [
         "",
@@ -96,9 +96,11 @@ def _print_banner(stack: LocalStack, server_url: str, env: dict[str, str], demo:
             "",
             f"  Demo admin  {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}",
             f"  Demo user   {DEMO_USER_EMAIL} / {DEMO_PASSWORD}",
-            f"  Sandbox OAuth client id      {demo.client_id}",  # type: ignore[attr-defined]
-            f"  Sandbox OAuth client secret  {demo.client_secret}",  # type: ignore[attr-defined]
-            f"  Redirect URL                 {demo.redirect_uri}",  # type: ignore[attr-defined]
+            "  On the admin page, sign in as the demo admin and save:",
+            f"  API key                      {demo.api_key}",
+            f"  Sandbox OAuth client id      {demo.client_id}",
+            f"  Sandbox OAuth client secret  {demo.client_secret}",
+            f"  Redirect URL                 {demo.redirect_uri}",
         ]
     print("\n".join(lines), flush=True)
 

@@ -11,6 +11,7 @@ DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_USER_EMAIL = "user@example.com"
 DEMO_CLIENT_ID = "123456789012-calbridgedemo.apps.googleusercontent.com"
 DEMO_CLIENT_SECRET = "GOCSPX-calbridge-demo-secret"
+DEMO_API_KEY = "AIzaSyCalbridgeDemo" + "0" * 20  # the shape of a Google API key: AIza + 35 characters
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class DemoData:
     client_id: str
     client_secret: str
     redirect_uri: str
+    api_key: str = DEMO_API_KEY
 
 
 def seed_demo(auth: AuthEmulator, sandbox_url: str, public_base_url: str) -> DemoData:

@@ -116,7 +116,7 @@ def disconnect(identity: Identity) -> tuple[Connection, bool]:
 
 def _revoke(uid: str, refresh_token: str) -> bool:
     try:
-        oauth_client().revoke(refresh_token)  # False: Google had already dropped the grant
+        oauth_client().revoke(refresh_token)  # False only if Google had dropped it already: gone either way
         return True
     except (GoogleError, ServiceError) as exc:
         log.warning("revoking the Google grant of %s failed: %s", uid, exc)
