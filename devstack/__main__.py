@@ -80,6 +80,7 @@ def _print_banner(stack: LocalStack, server_url: str, env: dict[str, str], demo:
         "calbridge is running. Ctrl-C stops everything.",
         "",
         f"  Settings page          {server_url}pages/",
+        f"  Admin page             {server_url}pages/admin",
         f"  Functions (index)      {server_url}",
         f"  JSON API               {server_url}api/",
         f"  OAuth callback         {server_url}oauth_callback",
