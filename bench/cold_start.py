@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# What an HTTP function imports on its first request, on top of main (handlers load lazily).
+HANDLER_MODULES = ("functions.web.api_routes", "functions.web.callback", "functions.web.pages")
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
@@ -42,6 +44,20 @@ def measure_once() -> tuple[float, list[tuple[float, str]]]:
     return total, sorted(block, reverse=True)
 
 
+def handler_import_seconds() -> dict[str, float]:
+    """Extra import time each handler module costs on its function's first request."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import main, " + ", ".join(HANDLER_MODULES)],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+    )
+    found: dict[str, float] = {}
+    for line in result.stderr.splitlines():
+        match = LINE.match(line)
+        if match and len(match.group(3)) == 1 and match.group(4) in HANDLER_MODULES:
+            found[match.group(4)] = int(match.group(2)) / 1e6
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
@@ -53,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
           f"(min {min(totals):.3f} s, max {max(totals):.3f} s; target < 0.600 s)")
     print("heaviest imports made by main.py (last run):")
     for seconds, name in runs[-1][1][:8]:
+        print(f"  {seconds:.3f} s  {name}")
+    print("first request of a function: its handler's imports on top of main (one run):")
+    for name, seconds in handler_import_seconds().items():
         print(f"  {seconds:.3f} s  {name}")
     return 0
 
