@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     print("heaviest imports made by main.py (last run):")
     for seconds, name in runs[-1][1][:8]:
         print(f"  {seconds:.3f} s  {name}")
-    print("first request of a function: its handler's imports on top of main (one run):")
+    print("first request of a function: its handler's imports on top of main")
+    print("(one run; an import shared with an earlier line counts there):")
     for name, seconds in handler_import_seconds().items():
         print(f"  {seconds:.3f} s  {name}")
     return 0
