@@ -76,10 +76,6 @@ def format_updated(micros: int) -> str:
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
 
 
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(tz=UTC)
-
-
 def now_micros() -> int:
     return time.time_ns() // 1000
 

@@ -109,7 +109,7 @@ def disconnect(identity: Identity) -> tuple[Connection, bool]:
     revoked = False
     if secrets is not None and secrets.refresh_token:
         revoked = _revoke(uid, secrets.refresh_token)
-    user_store.clear_connection(uid, [lk.activity_type for lk in links], [c for c in channel_ids if c], now)
+    user_store.clear_connection(uid, [lk.activity_type for lk in links], channel_ids, now)
     user = user_store.get_user(uid)
     return (user.connection if user else Connection()), revoked
 

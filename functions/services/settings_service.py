@@ -49,12 +49,17 @@ def save_client_settings(admin: Identity, body: dict[str, Any]) -> dict[str, Any
     secret = checked.client_secret or current.client_secret
     assert secret is not None
     verify_client(checked.client_id, secret, checked.redirect_url)
-    now = clock.now()
-    config_store.save_google_settings(
-        checked.api_key, checked.client_id, secret, checked.redirect_url, updated_by=admin.uid, now=now
+    saved = GoogleClientSettings(
+        api_key=checked.api_key,
+        client_id=checked.client_id,
+        client_secret=secret,
+        redirect_url=checked.redirect_url,
+        updated_at=clock.now(),
+        updated_by=admin.uid,
     )
+    config_store.save_google_settings(saved)
     log.info("Google client settings saved by %s (client %s)", admin.uid, checked.client_id)
-    return get_client_settings()
+    return settings_view(saved)
 
 
 def verify_client(client_id: str, client_secret: str, redirect_url: str) -> None:

@@ -39,17 +39,17 @@ def load_google_settings() -> GoogleClientSettings:
     )
 
 
-def save_google_settings(
-    api_key: str, client_id: str, client_secret: str, redirect_url: str, updated_by: str, now: datetime
-) -> None:
+def save_google_settings(client: GoogleClientSettings) -> None:
+    if not client.client_secret:
+        raise ValueError("the Google client settings need a client secret")
     db().document(GOOGLE_PATH).set(
         {
-            "api_key": api_key,
-            "client_id": client_id,
-            "client_secret": seal(client_secret, GOOGLE_PATH, "client_secret"),
-            "redirect_url": redirect_url,
-            "updated_at": now,
-            "updated_by": updated_by,
+            "api_key": client.api_key,
+            "client_id": client.client_id,
+            "client_secret": seal(client.client_secret, GOOGLE_PATH, "client_secret"),
+            "redirect_url": client.redirect_url,
+            "updated_at": client.updated_at,
+            "updated_by": client.updated_by,
         }
     )
 

@@ -34,8 +34,3 @@ def transactional(function: Any) -> Any:
 
     return firestore.transactional(function)
 
-
-def delete_field() -> Any:
-    from google.cloud import firestore
-
-    return firestore.DELETE_FIELD

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from functions.core.models import Link, RunInfo
@@ -109,8 +108,3 @@ def delete_link(uid: str, activity_type: str) -> Link | None:
     ref.delete()
     return link_from_doc(activity_type, snapshot.to_dict() or {})
 
-
-def clear_channel(uid: str, activity_type: str, now: datetime) -> None:
-    db().document(link_path(uid, activity_type)).update(
-        {"channel_id": None, "channel_expiry": None, "updated_at": now}
-    )
