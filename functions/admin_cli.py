@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from functions.config import ConfigError
-from functions.services.errors import ServiceError
+from functions.services.errors import DomainError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         result = set_admin_by_email(args.email, admin=args.command == "grant-admin")
-    except (ServiceError, ConfigError) as exc:
+    except (DomainError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 
 from functions.core.models import OAuthState
 
 STATE_TTL = timedelta(minutes=10)
+STATE_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
 CONNECT_COOKIE = "calbridge_connect"
 
 # The reasons the callback lands the user with (docs/http-api.md).
@@ -44,6 +46,11 @@ def new_oauth_state(uid: str, code_verifier: str, nonce: str, now: datetime) -> 
         created_at=now,
         expires_at=now + STATE_TTL,
     )
+
+
+def well_formed_state(value: str | None) -> bool:
+    """True if ``value`` could be a state calbridge issued (also a safe document id)."""
+    return bool(value) and STATE_VALUE_RE.match(value or "") is not None
 
 
 def state_refusal(state: OAuthState | None, now: datetime) -> str | None:

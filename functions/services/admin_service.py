@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from functions.services.errors import ServiceError
+from functions.services.errors import UnknownUser
 from functions.services.firebase_app import firebase_app
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ def set_admin(uid: str, admin: bool) -> dict[str, Any]:
     try:
         user = auth.get_user(uid, app=app)
     except auth.UserNotFoundError as exc:
-        raise ServiceError(f"No user with uid {uid!r}.", status=404, code="unknown_user") from exc
+        raise UnknownUser(f"No user with uid {uid!r}.") from exc
     claims: dict[str, Any] = dict(user.custom_claims or {})
     if admin:
         claims["admin"] = True
@@ -37,6 +37,5 @@ def set_admin_by_email(email: str, admin: bool) -> dict[str, Any]:
     try:
         user = auth.get_user_by_email(email, app=firebase_app())
     except auth.UserNotFoundError as exc:
-        raise ServiceError(f"No user with email {email!r}; they must sign in once first.", status=404,
-                           code="unknown_user") from exc
+        raise UnknownUser(f"No user with email {email!r}; they must sign in once first.") from exc
     return dict(set_admin(user.uid, admin), email=email)

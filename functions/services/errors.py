@@ -1,44 +1,74 @@
-"""Refusals of the use cases, with the HTTP status and code the API answers them with."""
+"""The refusals of the use cases, as typed domain errors. They carry a readable message and
+details, never an HTTP status: ``functions/web/error_table.py`` maps each to a status and code."""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-class ServiceError(Exception):
-    """A use case refused: ``status`` and ``code`` as in docs/http-api.md, a readable message."""
+class DomainError(Exception):
+    """A use case refused; ``message`` is for the user, ``details`` for the caller's code."""
 
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message: str, details: Any = None, *, status: int | None = None, code: str | None = None):
+    def __init__(self, message: str, details: Any = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
-        if status is not None:
-            self.status = status
-        if code is not None:
-            self.code = code
 
 
-class NotConfigured(ServiceError):
-    status = 409
-    code = "not_configured"
+class InvalidInput(DomainError):
+    """Bad input; ``details`` is ``{"fields": {name: message}}`` where a field is at fault."""
 
 
-class NotConnected(ServiceError):
-    status = 409
-    code = "not_connected"
+class InvalidLink(InvalidInput):
+    """A link body that is not valid."""
 
 
-class NeedsReauth(ServiceError):
-    status = 409
-    code = "needs_reauth"
+class InvalidSettings(InvalidInput):
+    """Admin client settings that are not valid."""
 
 
-class GoogleUnavailable(ServiceError):
-    status = 502
-    code = "google_unavailable"
+class InvalidActivityTypes(InvalidInput):
+    """A list of activity types that is not valid."""
+
+
+class UnknownActivityType(DomainError):
+    """An activity type that the admin did not configure."""
+
+
+class UnknownCalendar(DomainError):
+    """A calendar that is not in the user's current Google calendar list."""
+
+
+class UnknownUser(DomainError):
+    """No such user (Firebase Auth)."""
+
+
+class CalendarInUse(DomainError):
+    """The calendar is linked to another activity type of the same user."""
+
+
+class NotConfigured(DomainError):
+    """The admin has not saved the Google client settings yet."""
+
+
+class NotConnected(DomainError):
+    """The user has not connected a Google account."""
+
+
+class NeedsReauth(DomainError):
+    """Google no longer accepts the user's grant; they must connect again."""
+
+
+class ClientRejected(DomainError):
+    """Google refused the client settings the admin entered (checked when saving)."""
+
+
+class GoogleRefusedClient(DomainError):
+    """Google refused the saved client settings while working for a user (admin must check them)."""
+
+
+class GoogleUnavailable(DomainError):
+    """Google could not be reached or failed; try again later."""
 
 
 def field_errors(fields: dict[str, str]) -> dict[str, Any]:

@@ -1,32 +1,33 @@
-"""Sync status: a user's own (GET /status, GET /me), and every user's for the admin."""
+"""Sync status: a user's own, and every user's for the admin."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from functions.core import clock
-from functions.core.models import Identity, UserRecord
-from functions.core.views import calendar_view, connection_view, status_view
-from functions.store import link_store, user_store
+from functions.core.models import Identity, Link, UserRecord
+from functions.services.ports import Adapters
 
 
-def me(identity: Identity) -> dict[str, Any]:
-    user = user_store.ensure_user(identity, clock.now())
-    return {
-        "uid": identity.uid,
-        "email": identity.email or user.email,
-        "admin": identity.admin,
-        "connection": connection_view(user.connection),
-        "calendars": [calendar_view(c) for c in user.calendars],
-    }
+@dataclass(frozen=True)
+class UserStatus:
+    user: UserRecord
+    links: list[Link]
 
 
-def my_status(identity: Identity) -> dict[str, Any]:
-    user = user_store.get_user(identity.uid) or UserRecord(uid=identity.uid, email=identity.email)
-    return status_view(user, link_store.list_links(identity.uid))
+class StatusService:
+    def __init__(self, adapters: Adapters) -> None:
+        self.stores = adapters.stores
+        self.now = adapters.now
 
+    def me(self, identity: Identity) -> UserRecord:
+        """The caller's user record, created on first sight."""
+        return self.stores.users.ensure_user(identity, self.now())
 
-def all_status() -> dict[str, Any]:
-    links = link_store.list_all_links()
-    users = sorted(user_store.list_users(), key=lambda u: ((u.email or "").lower(), u.uid))
-    return {"users": [status_view(u, links.get(u.uid, [])) for u in users]}
+    def my_status(self, identity: Identity) -> UserStatus:
+        user = self.stores.users.get_user(identity.uid) or UserRecord(uid=identity.uid, email=identity.email)
+        return UserStatus(user, self.stores.links.list_links(identity.uid))
+
+    def all_status(self) -> list[UserStatus]:
+        links = self.stores.links.list_all_links()
+        users = sorted(self.stores.users.list_users(), key=lambda u: ((u.email or "").lower(), u.uid))
+        return [UserStatus(u, links.get(u.uid, [])) for u in users]

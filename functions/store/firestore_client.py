@@ -1,31 +1,17 @@
-"""The Firestore admin client, built on first use and following the project / emulator env."""
+"""The Firestore admin client for the configured project (the emulator if set), built on demand."""
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any
 
 from functions.config import get_settings
 
-_lock = threading.Lock()
-_clients: dict[tuple[str, str], Any] = {}
 
+def new_firestore_client() -> Any:
+    """A ``google.cloud.firestore.Client`` for the configured project; import deferred (cold starts)."""
+    from google.cloud import firestore
 
-def db() -> Any:
-    """A ``google.cloud.firestore.Client`` for the configured project (the emulator if set)."""
-    project = get_settings().require_project_id()
-    key = (project, os.environ.get("FIRESTORE_EMULATOR_HOST", ""))
-    client = _clients.get(key)
-    if client is None:
-        with _lock:
-            client = _clients.get(key)
-            if client is None:
-                from google.cloud import firestore
-
-                client = firestore.Client(project=project)
-                _clients[key] = client
-    return client
+    return firestore.Client(project=get_settings().require_project_id())
 
 
 def transactional(function: Any) -> Any:
@@ -33,4 +19,3 @@ def transactional(function: Any) -> Any:
     from google.cloud import firestore
 
     return firestore.transactional(function)
-

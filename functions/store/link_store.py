@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from functions.core.models import Link, RunInfo
-from functions.store.firestore_client import db, transactional
+from functions.store.firestore_client import transactional
+from functions.store.ports import UnitOfWork
+from functions.store.unit_of_work import firestore_batch
 
 MAX_LINKS = 500
+SYNC_CLEARED: dict[str, Any] = {"sync_token": None, "channel_id": None, "channel_expiry": None}
 
 
 def link_path(uid: str, activity_type: str) -> str:
     return f"users/{uid}/links/{activity_type}"
-
-
-def links_collection(uid: str) -> Any:
-    return db().collection("users").document(uid).collection("links")
 
 
 def _run_from_doc(data: Any) -> RunInfo:
@@ -65,46 +65,57 @@ def link_to_doc(link: Link) -> dict[str, Any]:
     }
 
 
-def list_links(uid: str) -> list[Link]:
-    return [link_from_doc(s.id, s.to_dict() or {}) for s in links_collection(uid).stream()]
+class FirestoreLinkStore:
+    """Links in Firestore, one document per (user, activity type)."""
 
+    def __init__(self, client: Any) -> None:
+        self.client = client
 
-def list_all_links() -> dict[str, list[Link]]:
-    """Every user's links (one collection-group query), by uid."""
-    by_user: dict[str, list[Link]] = {}
-    for snapshot in db().collection_group("links").stream():
-        parent = snapshot.reference.parent.parent
-        if parent is None or parent.parent.id != "users":
-            continue
-        by_user.setdefault(parent.id, []).append(link_from_doc(snapshot.id, snapshot.to_dict() or {}))
-    return by_user
+    def _collection(self, uid: str) -> Any:
+        return self.client.collection("users").document(uid).collection("links")
 
+    def list_links(self, uid: str) -> list[Link]:
+        return [link_from_doc(s.id, s.to_dict() or {}) for s in self._collection(uid).stream()]
 
-def put_link_checked(uid: str, activity_type: str, decide: Callable[[list[Link]], Link]) -> Link:
-    """Write the link ``decide`` returns from the user's current links, atomically.
+    def list_all_links(self) -> dict[str, list[Link]]:
+        """Every user's links (one collection-group query), by uid."""
+        by_user: dict[str, list[Link]] = {}
+        for snapshot in self.client.collection_group("links").stream():
+            parent = snapshot.reference.parent.parent
+            if parent is None or parent.parent.id != "users":
+                continue
+            by_user.setdefault(parent.id, []).append(link_from_doc(snapshot.id, snapshot.to_dict() or {}))
+        return by_user
 
-    ``decide`` runs inside a transaction (possibly more than once) and may raise to refuse;
-    so the calendar-in-use rule holds even when two requests race.
-    """
-    client = db()
-    transaction = client.transaction()
+    def put_link_checked(self, uid: str, activity_type: str, decide: Callable[[list[Link]], Link]) -> Link:
+        """Write the link ``decide`` returns from the user's current links, atomically.
 
-    @transactional
-    def run(tx: Any) -> Link:
-        current = [link_from_doc(s.id, s.to_dict() or {}) for s in tx.get(links_collection(uid).limit(MAX_LINKS))]
-        link = decide(current)
-        tx.set(client.document(link_path(uid, activity_type)), link_to_doc(link))
-        return link
+        ``decide`` runs inside a transaction (possibly more than once) and may raise to refuse;
+        so the calendar-in-use rule holds even when two requests race.
+        """
+        client = self.client
+        collection = self._collection(uid)
 
-    return run(transaction)
+        @transactional
+        def run(tx: Any) -> Link:
+            current = [link_from_doc(s.id, s.to_dict() or {}) for s in tx.get(collection.limit(MAX_LINKS))]
+            link = decide(current)
+            tx.set(client.document(link_path(uid, activity_type)), link_to_doc(link))
+            return link
 
+        return run(client.transaction())
 
-def delete_link(uid: str, activity_type: str) -> Link | None:
-    """Remove the link; the removed one (or None)."""
-    ref = db().document(link_path(uid, activity_type))
-    snapshot = ref.get()
-    if not snapshot.exists:
-        return None
-    ref.delete()
-    return link_from_doc(activity_type, snapshot.to_dict() or {})
+    def delete_link(self, uid: str, activity_type: str) -> Link | None:
+        """Remove the link; the removed one (or None)."""
+        ref = self.client.document(link_path(uid, activity_type))
+        snapshot = ref.get()
+        if not snapshot.exists:
+            return None
+        ref.delete()
+        return link_from_doc(activity_type, snapshot.to_dict() or {})
 
+    def stage_sync_cleared(self, uow: UnitOfWork, uid: str, activity_types: Iterable[str], now: datetime) -> None:
+        batch = firestore_batch(uow)
+        for activity_type in activity_types:
+            batch.count()
+            batch.batch.update(self.client.document(link_path(uid, activity_type)), {**SYNC_CLEARED, "updated_at": now})

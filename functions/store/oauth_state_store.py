@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 from functions.core.models import OAuthState
-from functions.core.oauth_state_rules import state_refusal
-from functions.store.firestore_client import db, transactional
+from functions.core.oauth_state_rules import state_refusal, well_formed_state
+from functions.store.firestore_client import transactional
 
 COLLECTION = "oauth_states"
-STATE_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
 
 
 def _to_doc(state: OAuthState) -> dict[str, Any]:
@@ -37,25 +35,30 @@ def _from_doc(state: str, data: dict[str, Any]) -> OAuthState:
     )
 
 
-def create_state(state: OAuthState) -> None:
-    db().collection(COLLECTION).document(state.state).create(_to_doc(state))
+class FirestoreOAuthStateStore:
+    """Connect states in Firestore; consumed in a transaction."""
 
+    def __init__(self, client: Any) -> None:
+        self.client = client
 
-def consume_state(state_value: str, now: datetime) -> tuple[OAuthState | None, str | None]:
-    """Mark the state used, once: ``(state, None)`` the first time, ``(state?, reason)`` otherwise."""
-    if not STATE_VALUE_RE.match(state_value or ""):
-        return None, state_refusal(None, now)
-    client = db()
-    ref = client.collection(COLLECTION).document(state_value)
-    transaction = client.transaction()
+    def create_state(self, state: OAuthState) -> None:
+        self.client.collection(COLLECTION).document(state.state).create(_to_doc(state))
 
-    @transactional
-    def run(tx: Any) -> tuple[OAuthState | None, str | None]:
-        snapshot = ref.get(transaction=tx)
-        state = _from_doc(state_value, snapshot.to_dict() or {}) if snapshot.exists else None
-        refusal = state_refusal(state, now)
-        if state is not None and not state.used:
-            tx.update(ref, {"used": True, "used_at": now})
-        return state, refusal
+    def consume_state(self, state_value: str, now: datetime) -> tuple[OAuthState | None, str | None]:
+        """Mark the state used, once: ``(state, None)`` the first time, ``(state?, reason)`` otherwise."""
+        if not well_formed_state(state_value):
+            return None, state_refusal(None, now)
+        client = self.client
+        ref = client.collection(COLLECTION).document(state_value)
+        transaction = client.transaction()
 
-    return run(transaction)
+        @transactional
+        def run(tx: Any) -> tuple[OAuthState | None, str | None]:
+            snapshot = ref.get(transaction=tx)
+            state = _from_doc(state_value, snapshot.to_dict() or {}) if snapshot.exists else None
+            refusal = state_refusal(state, now)
+            if state is not None and not state.used:
+                tx.update(ref, {"used": True, "used_at": now})
+            return state, refusal
+
+        return run(transaction)

@@ -1,9 +1,8 @@
-"""``users/{uid}`` and ``users/{uid}/secrets/google`` (tokens encrypted)."""
+"""``users/{uid}`` and ``users/{uid}/secrets/google`` (tokens encrypted): ``FirestoreUserStore``."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +18,20 @@ from functions.core.models import (
     UserRecord,
 )
 from functions.core.secret_box import SecretDecryptionError
-from functions.store.channel_store import channel_path
-from functions.store.firestore_client import db
-from functions.store.link_store import link_path
+from functions.store.ports import UnitOfWork
 from functions.store.secrets_codec import seal, unseal
+from functions.store.unit_of_work import firestore_batch
 
 log = logging.getLogger(__name__)
+
+DISCONNECTED_CONNECTION: dict[str, Any] = {
+    "status": DISCONNECTED,
+    "error": None,
+    "error_at": None,
+    "connected_at": None,
+    "google_email": None,
+    "scopes": [],
+}
 
 
 def user_path(uid: str) -> str:
@@ -81,23 +88,19 @@ def user_from_doc(uid: str, data: dict[str, Any]) -> UserRecord:
     )
 
 
-# --- reads --------------------------------------------------------------------------
-def get_user(uid: str) -> UserRecord | None:
-    snapshot = db().document(user_path(uid)).get()
-    return user_from_doc(uid, snapshot.to_dict() or {}) if snapshot.exists else None
-
-
-def list_users() -> list[UserRecord]:
-    return [user_from_doc(s.id, s.to_dict() or {}) for s in db().collection("users").stream()]
-
-
-def get_secrets(uid: str) -> GoogleSecrets | None:
-    """The user's Google tokens, decrypted; None if there are none (or they do not decrypt)."""
+def secrets_doc(uid: str, tokens: TokenSet, refresh_token: str, now: datetime) -> dict[str, Any]:
     path = secrets_path(uid)
-    snapshot = db().document(path).get()
-    if not snapshot.exists:
-        return None
-    data = snapshot.to_dict() or {}
+    return {
+        "refresh_token": seal(refresh_token, path, "refresh_token"),
+        "access_token": seal(tokens.access_token, path, "access_token"),
+        "access_token_expiry": tokens.expires_at,
+        "scopes": list(tokens.scopes),
+        "updated_at": now,
+    }
+
+
+def secrets_from_doc(path: str, data: dict[str, Any]) -> GoogleSecrets | None:
+    """The decrypted tokens; None if they do not decrypt (key changed, or a copied document)."""
     try:
         refresh = unseal(data["refresh_token"], path, "refresh_token") if data.get("refresh_token") else None
         access = unseal(data["access_token"], path, "access_token") if data.get("access_token") else None
@@ -112,118 +115,107 @@ def get_secrets(uid: str) -> GoogleSecrets | None:
     )
 
 
-# --- writes -------------------------------------------------------------------------
-def ensure_user(identity: Identity, now: datetime) -> UserRecord:
-    """The user's document, created or updated from the ID token's email and name when they changed."""
-    ref = db().document(user_path(identity.uid))
-    snapshot = ref.get()
-    data = (snapshot.to_dict() or {}) if snapshot.exists else {}
-    wanted = {"email": identity.email, "display_name": identity.display_name}
-    changes = {k: v for k, v in wanted.items() if v is not None and data.get(k) != v}
-    if not snapshot.exists:
-        base = {
-            "email": identity.email,
-            "display_name": identity.display_name,
-            "connection": {"status": DISCONNECTED, "error": None, "error_at": None},
-            "created_at": now,
-            "updated_at": now,
-        }
-        ref.set(base, merge=True)
-        data = {**base, **data}
-    elif changes:
-        ref.set({**changes, "updated_at": now}, merge=True)
-        data.update(changes)
-    return user_from_doc(identity.uid, data)
-
-
-def _secrets_doc(uid: str, tokens: TokenSet, refresh_token: str, now: datetime) -> dict[str, Any]:
-    path = secrets_path(uid)
+def connected_doc(tokens: TokenSet, google_email: str | None, now: datetime) -> dict[str, Any]:
     return {
-        "refresh_token": seal(refresh_token, path, "refresh_token"),
-        "access_token": seal(tokens.access_token, path, "access_token"),
-        "access_token_expiry": tokens.expires_at,
+        "status": CONNECTED,
+        "error": None,
+        "error_at": None,
+        "connected_at": now,
+        "google_email": google_email,
         "scopes": list(tokens.scopes),
-        "updated_at": now,
     }
 
 
-def save_connection(
-    uid: str, tokens: TokenSet, calendars: list[CalendarEntry] | None, google_email: str | None, now: datetime
-) -> None:
-    """Connected (or reconnected): new tokens replace the old, in one batch with the user document."""
-    if not tokens.refresh_token:
-        raise ValueError("a connection needs a refresh token")
-    batch = db().batch()
-    batch.set(db().document(secrets_path(uid)), _secrets_doc(uid, tokens, tokens.refresh_token, now))
-    user: dict[str, Any] = {
-        "connection": {
-            "status": CONNECTED,
-            "error": None,
-            "error_at": None,
-            "connected_at": now,
-            "google_email": google_email,
-            "scopes": list(tokens.scopes),
-        },
-        "updated_at": now,
-    }
-    if calendars is not None:
-        user["calendars"] = [calendar_to_doc(c) for c in calendars]
-        user["calendars_read_at"] = now
-    batch.set(db().document(user_path(uid)), user, merge=True)
-    batch.commit()
+class FirestoreUserStore:
+    """Users and their encrypted Google tokens in Firestore."""
 
+    def __init__(self, client: Any) -> None:
+        self.client = client
 
-def save_access_token(uid: str, tokens: TokenSet, current_refresh_token: str, now: datetime) -> None:
-    """A refreshed access token (and the refresh token, if Google rotated it)."""
-    db().document(secrets_path(uid)).set(
-        _secrets_doc(uid, tokens, tokens.refresh_token or current_refresh_token, now)
-    )
+    def get_user(self, uid: str) -> UserRecord | None:
+        snapshot = self.client.document(user_path(uid)).get()
+        return user_from_doc(uid, snapshot.to_dict() or {}) if snapshot.exists else None
 
+    def list_users(self) -> list[UserRecord]:
+        return [user_from_doc(s.id, s.to_dict() or {}) for s in self.client.collection("users").stream()]
 
-def save_calendars(uid: str, calendars: list[CalendarEntry], now: datetime) -> None:
-    db().document(user_path(uid)).set(
-        {"calendars": [calendar_to_doc(c) for c in calendars], "calendars_read_at": now, "updated_at": now},
-        merge=True,
-    )
+    def get_secrets(self, uid: str) -> GoogleSecrets | None:
+        """The user's Google tokens, decrypted; None if there are none (or they do not decrypt)."""
+        path = secrets_path(uid)
+        snapshot = self.client.document(path).get()
+        return secrets_from_doc(path, snapshot.to_dict() or {}) if snapshot.exists else None
 
+    def ensure_user(self, identity: Identity, now: datetime) -> UserRecord:
+        """The user's document, created, or updated from the ID token's email and name when they changed."""
+        ref = self.client.document(user_path(identity.uid))
+        snapshot = ref.get()
+        data = (snapshot.to_dict() or {}) if snapshot.exists else {}
+        wanted = {"email": identity.email, "display_name": identity.display_name}
+        changes = {k: v for k, v in wanted.items() if v is not None and data.get(k) != v}
+        if not snapshot.exists:
+            base = {
+                "email": identity.email,
+                "display_name": identity.display_name,
+                "connection": {"status": DISCONNECTED, "error": None, "error_at": None},
+                "created_at": now,
+                "updated_at": now,
+            }
+            ref.set(base, merge=True)
+            data = {**base, **data}
+        elif changes:
+            ref.set({**changes, "updated_at": now}, merge=True)
+            data.update(changes)
+        return user_from_doc(identity.uid, data)
 
-def mark_needs_reauth(uid: str, error: str, now: datetime) -> None:
-    """Google refused the grant: the user must connect again; their sync stops until then."""
-    db().document(user_path(uid)).update(
-        {
-            "connection.status": NEEDS_REAUTH,
-            "connection.error": error,
-            "connection.error_at": now,
-            "updated_at": now,
-        }
-    )
+    def save_connection(
+        self,
+        uid: str,
+        tokens: TokenSet,
+        calendars: list[CalendarEntry] | None,
+        google_email: str | None,
+        now: datetime,
+    ) -> None:
+        """Connected (or reconnected): new tokens replace the old, in one batch with the user document."""
+        if not tokens.refresh_token:
+            raise ValueError("a connection needs a refresh token")
+        batch = self.client.batch()
+        batch.set(self.client.document(secrets_path(uid)), secrets_doc(uid, tokens, tokens.refresh_token, now))
+        user: dict[str, Any] = {"connection": connected_doc(tokens, google_email, now), "updated_at": now}
+        if calendars is not None:
+            user["calendars"] = [calendar_to_doc(c) for c in calendars]
+            user["calendars_read_at"] = now
+        batch.set(self.client.document(user_path(uid)), user, merge=True)
+        batch.commit()
 
+    def save_access_token(self, uid: str, tokens: TokenSet, current_refresh_token: str, now: datetime) -> None:
+        """A refreshed access token (and the refresh token, if Google rotated it)."""
+        doc = secrets_doc(uid, tokens, tokens.refresh_token or current_refresh_token, now)
+        self.client.document(secrets_path(uid)).set(doc)
 
-def clear_connection(uid: str, link_types: Iterable[str], channel_ids: Iterable[str], now: datetime) -> None:
-    """Disconnected: secrets gone, sync tokens and channels cleared, links kept; one batch."""
-    client = db()
-    batch = client.batch()
-    batch.delete(client.document(secrets_path(uid)))
-    batch.set(
-        client.document(user_path(uid)),
-        {
-            "connection": {
-                "status": DISCONNECTED,
-                "error": None,
-                "error_at": None,
-                "connected_at": None,
-                "google_email": None,
-                "scopes": [],
-            },
-            "updated_at": now,
-        },
-        merge=True,
-    )
-    for activity_type in link_types:
-        batch.update(
-            client.document(link_path(uid, activity_type)),
-            {"sync_token": None, "channel_id": None, "channel_expiry": None, "updated_at": now},
+    def save_calendars(self, uid: str, calendars: list[CalendarEntry], now: datetime) -> None:
+        self.client.document(user_path(uid)).set(
+            {"calendars": [calendar_to_doc(c) for c in calendars], "calendars_read_at": now, "updated_at": now},
+            merge=True,
         )
-    for channel_id in channel_ids:
-        batch.delete(client.document(channel_path(channel_id)))
-    batch.commit()
+
+    def mark_needs_reauth(self, uid: str, error: str, now: datetime) -> None:
+        """Google refused the grant: the user must connect again; their sync stops until then."""
+        self.client.document(user_path(uid)).update(
+            {
+                "connection.status": NEEDS_REAUTH,
+                "connection.error": error,
+                "connection.error_at": now,
+                "updated_at": now,
+            }
+        )
+
+    def stage_disconnected(self, uow: UnitOfWork, uid: str, now: datetime) -> None:
+        batch = firestore_batch(uow)
+        batch.count()
+        batch.batch.delete(self.client.document(secrets_path(uid)))
+        batch.count()
+        batch.batch.set(
+            self.client.document(user_path(uid)),
+            {"connection": dict(DISCONNECTED_CONNECTION), "updated_at": now},
+            merge=True,
+        )

@@ -6,39 +6,44 @@ from urllib.parse import urlparse
 
 from flask import Request, Response
 
+from functions.bootstrap import services
 from functions.config import get_settings
 from functions.core.models import Identity
 from functions.core.oauth_state_rules import CONNECT_COOKIE, STATE_TTL
-from functions.core.views import calendar_view
-from functions.services import (
-    admin_service,
-    connect_service,
-    link_service,
-    settings_service,
-    status_service,
-)
+from functions.services import admin_service
+from functions.services.settings_service import expected_redirect_url
 from functions.web.errors import ApiError, json_response
 from functions.web.router import ADMIN, USER, Route, Router, json_body
+from functions.web.views import (
+    calendar_view,
+    client_settings_view,
+    disconnect_view,
+    link_view,
+    me_view,
+    status_view,
+)
 
 
 def get_me(request: Request, identity: Identity) -> Response:
-    return json_response(status_service.me(identity))
+    return json_response(me_view(identity, services().status.me(identity)))
 
 
 def get_activity_types(request: Request, identity: Identity) -> Response:
-    return json_response({"activity_types": settings_service.get_activity_types()})
+    return json_response({"activity_types": services().settings.get_activity_types()})
 
 
 def put_activity_types(request: Request, identity: Identity) -> Response:
-    return json_response({"activity_types": settings_service.save_activity_types(identity, json_body(request))})
+    types = services().settings.save_activity_types(identity, json_body(request))
+    return json_response({"activity_types": types})
 
 
 def get_admin_settings(request: Request, identity: Identity) -> Response:
-    return json_response(settings_service.get_client_settings())
+    return json_response(client_settings_view(services().settings.get_client_settings(), expected_redirect_url()))
 
 
 def put_admin_settings(request: Request, identity: Identity) -> Response:
-    return json_response(settings_service.save_client_settings(identity, json_body(request)))
+    saved = services().settings.save_client_settings(identity, json_body(request))
+    return json_response(client_settings_view(saved, expected_redirect_url()))
 
 
 def post_user_admin(request: Request, identity: Identity, uid: str) -> Response:
@@ -49,11 +54,11 @@ def post_user_admin(request: Request, identity: Identity, uid: str) -> Response:
 
 
 def get_admin_status(request: Request, identity: Identity) -> Response:
-    return json_response(status_service.all_status())
+    return json_response({"users": [status_view(s.user, s.links) for s in services().status.all_status()]})
 
 
 def post_connect(request: Request, identity: Identity) -> Response:
-    started = connect_service.start(identity)
+    started = services().connect.start(identity)
     response = json_response({"authorize_url": started.authorize_url})
     callback_url = get_settings().function_url("oauth_callback")
     response.set_cookie(
@@ -70,30 +75,31 @@ def post_connect(request: Request, identity: Identity) -> Response:
 
 
 def post_disconnect(request: Request, identity: Identity) -> Response:
-    connection, revoked = connect_service.disconnect(identity)
-    return json_response(connect_service.connection_answer(connection, revoked))
+    done = services().connect.disconnect(identity)
+    return json_response(disconnect_view(done.connection, done.revoked))
 
 
 def post_calendars_refresh(request: Request, identity: Identity) -> Response:
-    calendars = connect_service.refresh_calendars(identity)
+    calendars = services().connect.refresh_calendars(identity)
     return json_response({"calendars": [calendar_view(c) for c in calendars]})
 
 
 def get_links(request: Request, identity: Identity) -> Response:
-    return json_response({"links": link_service.list_links(identity)})
+    return json_response({"links": [link_view(lk) for lk in services().links.list_links(identity)]})
 
 
 def put_link(request: Request, identity: Identity, activity_type: str) -> Response:
-    return json_response(link_service.put_link(identity, activity_type, json_body(request)))
+    return json_response(link_view(services().links.put_link(identity, activity_type, json_body(request))))
 
 
 def delete_link(request: Request, identity: Identity, activity_type: str) -> Response:
-    link_service.delete_link(identity, activity_type)
+    services().links.delete_link(identity, activity_type)
     return Response(status=204)
 
 
 def get_status(request: Request, identity: Identity) -> Response:
-    return json_response(status_service.my_status(identity))
+    status = services().status.my_status(identity)
+    return json_response(status_view(status.user, status.links))
 
 
 ROUTES: tuple[Route, ...] = (

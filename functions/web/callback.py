@@ -7,9 +7,9 @@ from urllib.parse import urlencode, urlparse
 
 from flask import Request, Response
 
+from functions.bootstrap import services
 from functions.config import get_settings
 from functions.core.oauth_state_rules import CONNECT_COOKIE
-from functions.services import connect_service
 from functions.web.errors import ApiError
 
 # (method, path) pairs this function answers, for the OpenAPI check.
@@ -27,7 +27,7 @@ def handle(request: Request) -> Response:
         raise ApiError(404, "not_found", f"No route {request.method} {request.path}.")
     if request.method != "GET":
         raise ApiError(405, "method_not_allowed", "Only GET: this is where Google redirects the browser.")
-    reason = connect_service.finish(request.args, request.cookies.get(CONNECT_COOKIE))
+    reason = services().connect.finish(request.args, request.cookies.get(CONNECT_COOKIE))
     response = Response(status=302, headers={"Location": settings_page_url(reason)})
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

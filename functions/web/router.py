@@ -11,8 +11,9 @@ from typing import Any
 from flask import Request, Response
 
 from functions.core.models import Identity
-from functions.services.errors import ServiceError
+from functions.services.errors import DomainError
 from functions.web.auth import require_admin, require_user
+from functions.web.error_table import status_and_code
 from functions.web.errors import ApiError
 
 PUBLIC = "public"
@@ -77,8 +78,9 @@ class Router:
             identity = require_user(request)
         try:
             return route.handler(request, identity, **params)
-        except ServiceError as exc:
-            raise ApiError(exc.status, exc.code, exc.message, exc.details) from exc
+        except DomainError as exc:
+            status, code = status_and_code(exc)
+            raise ApiError(status, code, exc.message, exc.details) from exc
 
 
 def json_body(request: Request) -> dict[str, Any]:

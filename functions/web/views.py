@@ -1,11 +1,11 @@
-"""JSON shapes of the API answers (docs/http-api.md), built from the models."""
+"""JSON shapes of the API answers (docs/http-api.md), built from the models the services return."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from functions.core.clock import isoformat
-from functions.core.models import CalendarEntry, Connection, Link, RunInfo, UserRecord
+from functions.core.models import CalendarEntry, Connection, GoogleClientSettings, Identity, Link, RunInfo, UserRecord
 
 
 def connection_view(connection: Connection) -> dict[str, Any]:
@@ -55,3 +55,29 @@ def status_view(user: UserRecord, links: list[Link]) -> dict[str, Any]:
         "connection": connection_view(user.connection),
         "links": [link_view(lk) for lk in sorted(links, key=lambda lk: lk.activity_type)],
     }
+
+
+def me_view(identity: Identity, user: UserRecord) -> dict[str, Any]:
+    return {
+        "uid": identity.uid,
+        "email": identity.email or user.email,
+        "admin": identity.admin,
+        "connection": connection_view(user.connection),
+        "calendars": [calendar_view(c) for c in user.calendars],
+    }
+
+
+def client_settings_view(client: GoogleClientSettings, expected_redirect_url: str) -> dict[str, Any]:
+    """What GET /admin/settings answers: never the secret, only whether one is set."""
+    return {
+        "api_key": client.api_key,
+        "client_id": client.client_id,
+        "redirect_url": client.redirect_url,
+        "client_secret_set": bool(client.client_secret),
+        "expected_redirect_url": expected_redirect_url,
+        "updated_at": isoformat(client.updated_at),
+    }
+
+
+def disconnect_view(connection: Connection, revoked: bool) -> dict[str, Any]:
+    return {"connection": connection_view(connection), "revoked": revoked}

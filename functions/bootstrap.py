@@ -1,0 +1,60 @@
+"""Wiring: the real adapters, built on first use, and the services over them.
+
+Entry points ask :func:`services` for the process's services; nothing is built at import
+(cold starts). A test builds its own with :func:`build_services` and the adapters it wants
+(in-memory stores, a sandbox in-process), without touching module globals.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from functions.config import get_settings
+from functions.services.channel_service import ChannelService
+from functions.services.connect_service import ConnectService
+from functions.services.link_service import LinkService
+from functions.services.ports import Adapters
+from functions.services.settings_service import SettingsService
+from functions.services.status_service import StatusService
+from functions.services.token_service import TokenService
+
+
+class Services:
+    """Every use case, over one set of adapters."""
+
+    def __init__(self, adapters: Adapters) -> None:
+        self.adapters = adapters
+        self.tokens = TokenService(adapters)
+        self.channels = ChannelService(adapters, self.tokens)
+        self.connect = ConnectService(adapters, self.tokens, self.channels)
+        self.links = LinkService(adapters, self.channels)
+        self.settings = SettingsService(adapters)
+        self.status = StatusService(adapters)
+
+
+def build_services(adapters: Adapters) -> Services:
+    return Services(adapters)
+
+
+def real_adapters() -> Adapters:
+    """Firestore for the project of the environment (the emulator if set), Google at the configured URLs."""
+    from functions.google.gateway import HttpGoogleGateway
+    from functions.store.firestore_client import new_firestore_client
+    from functions.store.firestore_stores import FirestoreStores
+
+    return Adapters(stores=FirestoreStores(new_firestore_client()), google=HttpGoogleGateway())
+
+
+_lock = threading.Lock()
+_built: dict[tuple[str, str], Services] = {}
+
+
+def services() -> Services:
+    """The process's services over the real adapters, built once per project and Firestore host."""
+    key = (get_settings().require_project_id(), os.environ.get("FIRESTORE_EMULATOR_HOST", ""))
+    with _lock:
+        built = _built.get(key)
+        if built is None:
+            built = _built[key] = build_services(real_adapters())
+    return built

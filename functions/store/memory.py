@@ -1,0 +1,241 @@
+"""In-memory twins of the Firestore stores, for fast property-based tests only.
+
+They hold models, not documents, and keep the same contract as the Firestore stores; the
+contract suite (``tests/contract/``) runs one set of tests on both, which is what keeps them in
+step. Production never builds them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from functions.core.models import (
+    CONNECTED,
+    DISCONNECTED,
+    NEEDS_REAUTH,
+    CalendarEntry,
+    Connection,
+    GoogleClientSettings,
+    GoogleSecrets,
+    Identity,
+    Link,
+    OAuthState,
+    TokenSet,
+    UserRecord,
+)
+from functions.core.oauth_state_rules import state_refusal, well_formed_state
+from functions.core.settings_rules import DEFAULT_ACTIVITY_TYPES
+from functions.store.ports import UnitOfWork
+from functions.store.unit_of_work import InMemoryUnitOfWork, memory_batch
+
+
+class StoreConflict(RuntimeError):
+    """A create of something that exists (Firestore's ``AlreadyExists``)."""
+
+
+class InMemoryConfigStore:
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.google: GoogleClientSettings | None = None
+        self.activity_types: list[str] | None = None
+
+    def load_google_settings(self) -> GoogleClientSettings:
+        with self.lock:
+            return self.google or GoogleClientSettings()
+
+    def save_google_settings(self, client: GoogleClientSettings) -> None:
+        if not client.client_secret:
+            raise ValueError("the Google client settings need a client secret")
+        with self.lock:
+            self.google = client
+
+    def load_activity_types(self) -> list[str]:
+        with self.lock:
+            return list(self.activity_types or DEFAULT_ACTIVITY_TYPES)
+
+    def save_activity_types(self, types: list[str], updated_by: str, now: datetime) -> None:
+        with self.lock:
+            self.activity_types = list(types)
+
+
+class InMemoryUserStore:
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.users: dict[str, UserRecord] = {}
+        self.secrets: dict[str, GoogleSecrets] = {}
+
+    def get_user(self, uid: str) -> UserRecord | None:
+        with self.lock:
+            return self.users.get(uid)
+
+    def list_users(self) -> list[UserRecord]:
+        with self.lock:
+            return list(self.users.values())
+
+    def get_secrets(self, uid: str) -> GoogleSecrets | None:
+        with self.lock:
+            return self.secrets.get(uid)
+
+    def ensure_user(self, identity: Identity, now: datetime) -> UserRecord:
+        with self.lock:
+            user = self.users.get(identity.uid)
+            if user is None:
+                user = UserRecord(uid=identity.uid, email=identity.email, display_name=identity.display_name)
+            else:
+                user = replace(
+                    user,
+                    email=identity.email if identity.email is not None else user.email,
+                    display_name=identity.display_name if identity.display_name is not None else user.display_name,
+                )
+            self.users[identity.uid] = user
+            return user
+
+    def _user(self, uid: str) -> UserRecord:
+        return self.users.get(uid) or UserRecord(uid=uid)
+
+    def save_connection(
+        self,
+        uid: str,
+        tokens: TokenSet,
+        calendars: list[CalendarEntry] | None,
+        google_email: str | None,
+        now: datetime,
+    ) -> None:
+        if not tokens.refresh_token:
+            raise ValueError("a connection needs a refresh token")
+        with self.lock:
+            user = replace(
+                self._user(uid),
+                connection=Connection(
+                    status=CONNECTED, connected_at=now, google_email=google_email, scopes=tuple(tokens.scopes)
+                ),
+            )
+            if calendars is not None:
+                user = replace(user, calendars=tuple(calendars), calendars_read_at=now)
+            self.users[uid] = user
+            self.secrets[uid] = GoogleSecrets(
+                tokens.refresh_token, tokens.access_token, tokens.expires_at, tuple(tokens.scopes)
+            )
+
+    def save_access_token(self, uid: str, tokens: TokenSet, current_refresh_token: str, now: datetime) -> None:
+        with self.lock:
+            self.secrets[uid] = GoogleSecrets(
+                tokens.refresh_token or current_refresh_token, tokens.access_token, tokens.expires_at,
+                tuple(tokens.scopes),
+            )
+
+    def save_calendars(self, uid: str, calendars: list[CalendarEntry], now: datetime) -> None:
+        with self.lock:
+            self.users[uid] = replace(self._user(uid), calendars=tuple(calendars), calendars_read_at=now)
+
+    def mark_needs_reauth(self, uid: str, error: str, now: datetime) -> None:
+        with self.lock:
+            if uid not in self.users:
+                raise KeyError(f"no user {uid}")  # as Firestore's update of a missing document
+            user = self.users[uid]
+            connection = replace(user.connection, status=NEEDS_REAUTH, error=error, error_at=now)
+            self.users[uid] = replace(user, connection=connection)
+
+    def stage_disconnected(self, uow: UnitOfWork, uid: str, now: datetime) -> None:
+        def apply() -> None:
+            self.secrets.pop(uid, None)
+            self.users[uid] = replace(self._user(uid), connection=Connection(status=DISCONNECTED))
+
+        memory_batch(uow).stage(apply)
+
+
+class InMemoryLinkStore:
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.links: dict[str, dict[str, Link]] = {}
+
+    def list_links(self, uid: str) -> list[Link]:
+        with self.lock:
+            return list(self.links.get(uid, {}).values())
+
+    def list_all_links(self) -> dict[str, list[Link]]:
+        with self.lock:
+            return {uid: list(links.values()) for uid, links in self.links.items() if links}
+
+    def put_link_checked(self, uid: str, activity_type: str, decide: Callable[[list[Link]], Link]) -> Link:
+        with self.lock:
+            link = decide(self.list_links(uid))
+            self.links.setdefault(uid, {})[activity_type] = link
+            return link
+
+    def delete_link(self, uid: str, activity_type: str) -> Link | None:
+        with self.lock:
+            return self.links.get(uid, {}).pop(activity_type, None)
+
+    def stage_sync_cleared(self, uow: UnitOfWork, uid: str, activity_types: Iterable[str], now: datetime) -> None:
+        types = list(activity_types)
+
+        def apply() -> None:
+            links = self.links.get(uid, {})
+            for activity_type in types:
+                if activity_type not in links:
+                    raise KeyError(f"no link {activity_type} of {uid}")  # as Firestore's update
+                links[activity_type] = replace(
+                    links[activity_type], sync_token=None, channel_id=None, channel_expiry=None, updated_at=now
+                )
+
+        memory_batch(uow).stage(apply)
+
+
+class InMemoryChannelStore:
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.resource_ids: dict[str, str] = {}
+
+    def resource_id(self, channel_id: str) -> str | None:
+        with self.lock:
+            return self.resource_ids.get(channel_id)
+
+    def stage_deleted(self, uow: UnitOfWork, channel_ids: Iterable[str]) -> None:
+        ids = list(channel_ids)
+
+        def apply() -> None:
+            for channel_id in ids:
+                self.resource_ids.pop(channel_id, None)
+
+        memory_batch(uow).stage(apply)
+
+
+class InMemoryOAuthStateStore:
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.states: dict[str, OAuthState] = {}
+
+    def create_state(self, state: OAuthState) -> None:
+        with self.lock:
+            if state.state in self.states:
+                raise StoreConflict(f"oauth state {state.state} exists")
+            self.states[state.state] = state
+
+    def consume_state(self, state_value: str, now: datetime) -> tuple[OAuthState | None, str | None]:
+        if not well_formed_state(state_value):
+            return None, state_refusal(None, now)
+        with self.lock:
+            state = self.states.get(state_value)
+            refusal = state_refusal(state, now)
+            if state is not None and not state.used:
+                self.states[state_value] = replace(state, used=True)
+            return state, refusal
+
+
+class InMemoryStores:
+    """The in-memory backend: every store over one lock, and its unit of work."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.config = InMemoryConfigStore(self.lock)
+        self.users = InMemoryUserStore(self.lock)
+        self.links = InMemoryLinkStore(self.lock)
+        self.channels = InMemoryChannelStore(self.lock)
+        self.oauth_states = InMemoryOAuthStateStore(self.lock)
+
+    def unit_of_work(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.lock)

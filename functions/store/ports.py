@@ -1,0 +1,122 @@
+"""What the services need of the store, as Protocols. Two backends satisfy them: Firestore (the
+truth, ``firestore_*``) and in-memory (``memory``, for fast property-based tests); the contract
+suite in ``tests/contract/`` runs the same tests on both.
+
+Reads happen at once. Writes that belong together are *staged* on a :class:`UnitOfWork` and
+applied by its ``commit()`` in one Firestore batch; each store stages only its own fields.
+A store method without a ``uow`` argument writes on its own (one document, or a transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Protocol
+
+from functions.core.models import (
+    CalendarEntry,
+    GoogleClientSettings,
+    GoogleSecrets,
+    Identity,
+    Link,
+    OAuthState,
+    TokenSet,
+    UserRecord,
+)
+
+
+class UnitOfWork(Protocol):
+    """Writes staged by several stores, applied together by ``commit()`` (all or nothing)."""
+
+    def commit(self) -> None: ...
+
+
+class ConfigStore(Protocol):
+    """``config/google`` (OAuth client, secret encrypted) and ``config/activity_types``."""
+
+    def load_google_settings(self) -> GoogleClientSettings: ...
+
+    def save_google_settings(self, client: GoogleClientSettings) -> None: ...
+
+    def load_activity_types(self) -> list[str]: ...
+
+    def save_activity_types(self, types: list[str], updated_by: str, now: datetime) -> None: ...
+
+
+class UserStore(Protocol):
+    """``users/{uid}`` and ``users/{uid}/secrets/google``."""
+
+    def get_user(self, uid: str) -> UserRecord | None: ...
+
+    def list_users(self) -> list[UserRecord]: ...
+
+    def get_secrets(self, uid: str) -> GoogleSecrets | None: ...
+
+    def ensure_user(self, identity: Identity, now: datetime) -> UserRecord: ...
+
+    def save_connection(
+        self,
+        uid: str,
+        tokens: TokenSet,
+        calendars: list[CalendarEntry] | None,
+        google_email: str | None,
+        now: datetime,
+    ) -> None: ...
+
+    def save_access_token(self, uid: str, tokens: TokenSet, current_refresh_token: str, now: datetime) -> None: ...
+
+    def save_calendars(self, uid: str, calendars: list[CalendarEntry], now: datetime) -> None: ...
+
+    def mark_needs_reauth(self, uid: str, error: str, now: datetime) -> None: ...
+
+    def stage_disconnected(self, uow: UnitOfWork, uid: str, now: datetime) -> None:
+        """Secrets deleted and the connection reset to ``disconnected`` (staged)."""
+        ...
+
+
+class LinkStore(Protocol):
+    """``users/{uid}/links/{activity_type}``."""
+
+    def list_links(self, uid: str) -> list[Link]: ...
+
+    def list_all_links(self) -> dict[str, list[Link]]: ...
+
+    def put_link_checked(self, uid: str, activity_type: str, decide: Callable[[list[Link]], Link]) -> Link:
+        """Write what ``decide`` returns from the user's current links, atomically (a transaction)."""
+        ...
+
+    def delete_link(self, uid: str, activity_type: str) -> Link | None: ...
+
+    def stage_sync_cleared(self, uow: UnitOfWork, uid: str, activity_types: Iterable[str], now: datetime) -> None:
+        """Sync tokens and channel fields of these links cleared (staged); the links stay."""
+        ...
+
+
+class ChannelStore(Protocol):
+    """``channels/{channel_id}``: push channels."""
+
+    def resource_id(self, channel_id: str) -> str | None: ...
+
+    def stage_deleted(self, uow: UnitOfWork, channel_ids: Iterable[str]) -> None: ...
+
+
+class OAuthStateStore(Protocol):
+    """``oauth_states/{state}``: single-use connect states."""
+
+    def create_state(self, state: OAuthState) -> None: ...
+
+    def consume_state(self, state_value: str, now: datetime) -> tuple[OAuthState | None, str | None]:
+        """Mark the state used, once: ``(state, None)`` the first time, ``(state?, reason)`` otherwise."""
+        ...
+
+
+class Stores(Protocol):
+    """Every store of one backend, and that backend's unit of work."""
+
+    config: ConfigStore
+    users: UserStore
+    links: LinkStore
+    channels: ChannelStore
+    oauth_states: OAuthStateStore
+
+    def unit_of_work(self) -> UnitOfWork: ...

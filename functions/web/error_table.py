@@ -1,0 +1,31 @@
+"""The one table that turns a domain error into an HTTP status and an error code."""
+
+from __future__ import annotations
+
+from functions.services import errors as e
+
+ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
+    e.InvalidLink: (400, "invalid_link"),
+    e.InvalidSettings: (400, "invalid_settings"),
+    e.InvalidActivityTypes: (400, "invalid_activity_types"),
+    e.InvalidInput: (400, "invalid_request"),
+    e.UnknownActivityType: (404, "unknown_activity_type"),
+    e.UnknownUser: (404, "unknown_user"),
+    e.UnknownCalendar: (422, "unknown_calendar"),
+    e.CalendarInUse: (409, "calendar_in_use"),
+    e.NotConfigured: (409, "not_configured"),
+    e.NotConnected: (409, "not_connected"),
+    e.NeedsReauth: (409, "needs_reauth"),
+    e.ClientRejected: (422, "client_rejected"),
+    e.GoogleRefusedClient: (502, "client_rejected"),
+    e.GoogleUnavailable: (502, "google_unavailable"),
+    e.DomainError: (400, "bad_request"),
+}
+
+
+def status_and_code(error: e.DomainError) -> tuple[int, str]:
+    """The status and code of the most specific class of ``error`` in the table."""
+    for klass in type(error).__mro__:
+        if klass in ERROR_TABLE:
+            return ERROR_TABLE[klass]
+    return ERROR_TABLE[e.DomainError]
