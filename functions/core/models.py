@@ -134,3 +134,16 @@ class OAuthState:
     created_at: datetime
     expires_at: datetime
     used: bool = False
+
+
+@dataclass(frozen=True)
+class ChannelRecord:
+    """``channels/{channel_id}``: a push channel watching one calendar's events for one user."""
+
+    channel_id: str
+    uid: str
+    calendar_id: str
+    resource_id: str
+    token_hash: str
+    expires_at: datetime
+    activity_type: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from functions.core.models import ChannelRecord
 from functions.store.ports import UnitOfWork
 from functions.store.unit_of_work import firestore_batch
 
@@ -13,11 +14,41 @@ def channel_path(channel_id: str) -> str:
     return f"channels/{channel_id}"
 
 
+def channel_to_doc(channel: ChannelRecord) -> dict[str, Any]:
+    return {
+        "uid": channel.uid,
+        "calendar_id": channel.calendar_id,
+        "activity_type": channel.activity_type,
+        "resource_id": channel.resource_id,
+        "token_hash": channel.token_hash,
+        "expires_at": channel.expires_at,
+    }
+
+
+def channel_from_doc(channel_id: str, data: dict[str, Any]) -> ChannelRecord:
+    return ChannelRecord(
+        channel_id=channel_id,
+        uid=str(data.get("uid") or ""),
+        calendar_id=str(data.get("calendar_id") or ""),
+        resource_id=str(data.get("resource_id") or ""),
+        token_hash=str(data.get("token_hash") or ""),
+        expires_at=data["expires_at"],
+        activity_type=data.get("activity_type"),
+    )
+
+
 class FirestoreChannelStore:
     """Push channel records in Firestore."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
+
+    def save_channel(self, channel: ChannelRecord) -> None:
+        self.client.document(channel_path(channel.channel_id)).set(channel_to_doc(channel))
+
+    def get_channel(self, channel_id: str) -> ChannelRecord | None:
+        snapshot = self.client.document(channel_path(channel_id)).get()
+        return channel_from_doc(channel_id, snapshot.to_dict() or {}) if snapshot.exists else None
 
     def resource_id(self, channel_id: str) -> str | None:
         """The Google resource id of a channel, if the channel is known."""

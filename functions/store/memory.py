@@ -7,6 +7,7 @@ step. Production never builds them.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -17,6 +18,7 @@ from functions.core.models import (
     DISCONNECTED,
     NEEDS_REAUTH,
     CalendarEntry,
+    ChannelRecord,
     Connection,
     GoogleClientSettings,
     GoogleSecrets,
@@ -28,12 +30,9 @@ from functions.core.models import (
 )
 from functions.core.oauth_state_rules import state_refusal, well_formed_state
 from functions.core.settings_rules import DEFAULT_ACTIVITY_TYPES
+from functions.store.errors import AlreadyExists, MissingDocument
 from functions.store.ports import UnitOfWork
 from functions.store.unit_of_work import InMemoryUnitOfWork, memory_batch
-
-
-class StoreConflict(RuntimeError):
-    """A create of something that exists (Firestore's ``AlreadyExists``)."""
 
 
 class InMemoryConfigStore:
@@ -134,7 +133,7 @@ class InMemoryUserStore:
     def mark_needs_reauth(self, uid: str, error: str, now: datetime) -> None:
         with self.lock:
             if uid not in self.users:
-                raise KeyError(f"no user {uid}")  # as Firestore's update of a missing document
+                raise MissingDocument(f"users/{uid} does not exist")
             user = self.users[uid]
             connection = replace(user.connection, status=NEEDS_REAUTH, error=error, error_at=now)
             self.users[uid] = replace(user, connection=connection)
@@ -177,7 +176,7 @@ class InMemoryLinkStore:
             links = self.links.get(uid, {})
             for activity_type in types:
                 if activity_type not in links:
-                    raise KeyError(f"no link {activity_type} of {uid}")  # as Firestore's update
+                    raise MissingDocument(f"users/{uid}/links/{activity_type} does not exist")
                 links[activity_type] = replace(
                     links[activity_type], sync_token=None, channel_id=None, channel_expiry=None, updated_at=now
                 )
@@ -188,18 +187,26 @@ class InMemoryLinkStore:
 class InMemoryChannelStore:
     def __init__(self, lock: threading.RLock) -> None:
         self.lock = lock
-        self.resource_ids: dict[str, str] = {}
+        self.channels: dict[str, ChannelRecord] = {}
+
+    def save_channel(self, channel: ChannelRecord) -> None:
+        with self.lock:
+            self.channels[channel.channel_id] = channel
+
+    def get_channel(self, channel_id: str) -> ChannelRecord | None:
+        with self.lock:
+            return self.channels.get(channel_id)
 
     def resource_id(self, channel_id: str) -> str | None:
-        with self.lock:
-            return self.resource_ids.get(channel_id)
+        channel = self.get_channel(channel_id)
+        return channel.resource_id if channel else None
 
     def stage_deleted(self, uow: UnitOfWork, channel_ids: Iterable[str]) -> None:
         ids = list(channel_ids)
 
         def apply() -> None:
             for channel_id in ids:
-                self.resource_ids.pop(channel_id, None)
+                self.channels.pop(channel_id, None)
 
         memory_batch(uow).stage(apply)
 
@@ -212,7 +219,7 @@ class InMemoryOAuthStateStore:
     def create_state(self, state: OAuthState) -> None:
         with self.lock:
             if state.state in self.states:
-                raise StoreConflict(f"oauth state {state.state} exists")
+                raise AlreadyExists(f"oauth_states/{state.state} exists")
             self.states[state.state] = state
 
     def consume_state(self, state_value: str, now: datetime) -> tuple[OAuthState | None, str | None]:
@@ -238,4 +245,15 @@ class InMemoryStores:
         self.oauth_states = InMemoryOAuthStateStore(self.lock)
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(self.lock)
+        return InMemoryUnitOfWork(self.lock, self.snapshot)
+
+    def snapshot(self) -> Callable[[], None]:
+        """What puts every store back as it is now (a failed unit of work applies nothing)."""
+        stores = (self.config, self.users, self.links, self.channels, self.oauth_states)
+        saved = [(store, copy.deepcopy({k: v for k, v in vars(store).items() if k != "lock"})) for store in stores]
+
+        def restore() -> None:
+            for store, state in saved:
+                vars(store).update(state)
+
+        return restore

@@ -7,6 +7,7 @@ from typing import Any
 
 from functions.core.models import OAuthState
 from functions.core.oauth_state_rules import state_refusal, well_formed_state
+from functions.store.errors import AlreadyExists
 from functions.store.firestore_client import transactional
 
 COLLECTION = "oauth_states"
@@ -42,7 +43,12 @@ class FirestoreOAuthStateStore:
         self.client = client
 
     def create_state(self, state: OAuthState) -> None:
-        self.client.collection(COLLECTION).document(state.state).create(_to_doc(state))
+        from google.api_core import exceptions
+
+        try:
+            self.client.collection(COLLECTION).document(state.state).create(_to_doc(state))
+        except exceptions.AlreadyExists as exc:
+            raise AlreadyExists(f"{COLLECTION}/{state.state} exists") from exc
 
     def consume_state(self, state_value: str, now: datetime) -> tuple[OAuthState | None, str | None]:
         """Mark the state used, once: ``(state, None)`` the first time, ``(state?, reason)`` otherwise."""

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from functions.core.models import (
     CalendarEntry,
+    ChannelRecord,
     GoogleClientSettings,
     GoogleSecrets,
     Identity,
@@ -94,6 +95,10 @@ class LinkStore(Protocol):
 
 class ChannelStore(Protocol):
     """``channels/{channel_id}``: push channels."""
+
+    def save_channel(self, channel: ChannelRecord) -> None: ...
+
+    def get_channel(self, channel_id: str) -> ChannelRecord | None: ...
 
     def resource_id(self, channel_id: str) -> str | None: ...
 

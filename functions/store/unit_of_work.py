@@ -11,11 +11,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from functions.store.errors import MissingDocument, UnitOfWorkError
+
 MAX_BATCH_WRITES = 500
-
-
-class UnitOfWorkError(RuntimeError):
-    """A unit of work used wrongly (committed twice, too many writes, another backend's)."""
 
 
 class FirestoreUnitOfWork:
@@ -36,15 +34,23 @@ class FirestoreUnitOfWork:
         if self.committed:
             raise UnitOfWorkError("this unit of work was committed already")
         self.committed = True
-        if self.writes:
+        if not self.writes:
+            return
+        from google.api_core.exceptions import NotFound
+
+        try:
             self.batch.commit()
+        except NotFound as exc:
+            raise MissingDocument(f"a staged update names a missing document: {exc.message}") from exc
 
 
 class InMemoryUnitOfWork:
-    """Staged closures applied in order, all under one lock, by ``commit()``."""
+    """Staged closures applied in order, all under one lock, by ``commit()``; all or nothing:
+    ``snapshot()`` returns what restores the stores if a change fails."""
 
-    def __init__(self, lock: threading.RLock) -> None:
+    def __init__(self, lock: threading.RLock, snapshot: Callable[[], Callable[[], None]]) -> None:
         self.lock = lock
+        self.snapshot = snapshot
         self.changes: list[Callable[[], None]] = []
         self.committed = False
 
@@ -56,8 +62,13 @@ class InMemoryUnitOfWork:
             raise UnitOfWorkError("this unit of work was committed already")
         self.committed = True
         with self.lock:
-            for change in self.changes:
-                change()
+            restore = self.snapshot()
+            try:
+                for change in self.changes:
+                    change()
+            except BaseException:
+                restore()
+                raise
 
 
 def firestore_batch(uow: object) -> FirestoreUnitOfWork:

@@ -18,6 +18,7 @@ from functions.core.models import (
     UserRecord,
 )
 from functions.core.secret_box import SecretDecryptionError
+from functions.store.errors import MissingDocument
 from functions.store.ports import UnitOfWork
 from functions.store.secrets_codec import seal, unseal
 from functions.store.unit_of_work import firestore_batch
@@ -200,14 +201,13 @@ class FirestoreUserStore:
 
     def mark_needs_reauth(self, uid: str, error: str, now: datetime) -> None:
         """Google refused the grant: the user must connect again; their sync stops until then."""
-        self.client.document(user_path(uid)).update(
-            {
-                "connection.status": NEEDS_REAUTH,
-                "connection.error": error,
-                "connection.error_at": now,
-                "updated_at": now,
-            }
-        )
+        from google.api_core.exceptions import NotFound
+
+        fields = {"connection.status": NEEDS_REAUTH, "connection.error": error, "connection.error_at": now}
+        try:
+            self.client.document(user_path(uid)).update({**fields, "updated_at": now})
+        except NotFound as exc:
+            raise MissingDocument(f"{user_path(uid)} does not exist") from exc
 
     def stage_disconnected(self, uow: UnitOfWork, uid: str, now: datetime) -> None:
         batch = firestore_batch(uow)

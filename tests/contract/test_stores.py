@@ -1,0 +1,286 @@
+"""One contract for every store, run on both backends: Firestore (the emulator, the truth) and
+in-memory (the fast twin). A backend's test class is a few lines at the bottom; if the two
+disagree on anything here, the in-memory store is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from functions.core.models import (
+    CONNECTED,
+    DISCONNECTED,
+    NEEDS_REAUTH,
+    CalendarEntry,
+    ChannelRecord,
+    GoogleClientSettings,
+    Identity,
+    Link,
+    OAuthState,
+    TokenSet,
+)
+from functions.core.oauth_state_rules import EXPIRED_STATE, INVALID_STATE, new_oauth_state
+from functions.core.settings_rules import DEFAULT_ACTIVITY_TYPES
+from functions.store.errors import AlreadyExists, MissingDocument, UnitOfWorkError
+from functions.store.ports import Stores
+
+NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
+ALICE = Identity(uid="alice-uid", email="alice@example.com", admin=False, display_name="Alice")
+BOB = Identity(uid="bob-uid", email="bob@example.com", admin=False)
+CALENDARS = [
+    CalendarEntry("alice@example.com", "Alice", primary=True, access_role="owner", time_zone="Europe/Madrid"),
+    CalendarEntry("crm@group.calendar.google.com", "CRM", access_role="writer", time_zone="UTC"),
+]
+
+
+def tokens(access: str = "access-1", refresh: str | None = "refresh-1", minutes: int = 60) -> TokenSet:
+    return TokenSet(access, NOW + timedelta(minutes=minutes), refresh, ("https://www.googleapis.com/auth/calendar",))
+
+
+def link(activity_type: str = "Meeting", calendar_id: str = "crm@group.calendar.google.com", **extra) -> Link:
+    return Link(activity_type=activity_type, calendar_id=calendar_id, calendar_summary="CRM", export=True, **extra)
+
+
+def channel(channel_id: str = "chan-1", uid: str = ALICE.uid) -> ChannelRecord:
+    return ChannelRecord(channel_id, uid, "crm@group.calendar.google.com", "res-1", "hash", NOW + timedelta(days=7))
+
+
+def connected(stores: Stores, identity: Identity = ALICE) -> None:
+    stores.users.ensure_user(identity, NOW)
+    stores.users.save_connection(identity.uid, tokens(), CALENDARS, "alice@example.com", NOW)
+
+
+class StoreContract:
+    """Subclasses provide the ``stores`` fixture: empty stores of one backend."""
+
+    # --- config ------------------------------------------------------------------------
+    def test_config_is_empty_before_the_admin_saves(self, stores: Stores) -> None:
+        assert stores.config.load_google_settings() == GoogleClientSettings()
+        assert not stores.config.load_google_settings().configured
+        assert stores.config.load_activity_types() == list(DEFAULT_ACTIVITY_TYPES)
+
+    def test_client_settings_round_trip_with_the_secret(self, stores: Stores) -> None:
+        saved = GoogleClientSettings("AIza-key", "id.apps", "s3cret", "https://x/oauth_callback", NOW, "admin-uid")
+        stores.config.save_google_settings(saved)
+        assert stores.config.load_google_settings() == saved
+
+    def test_client_settings_without_a_secret_are_refused(self, stores: Stores) -> None:
+        with pytest.raises(ValueError, match="client secret"):
+            stores.config.save_google_settings(GoogleClientSettings("k", "id", None, "https://x/cb"))
+        assert stores.config.load_google_settings() == GoogleClientSettings()
+
+    def test_activity_types_round_trip(self, stores: Stores) -> None:
+        stores.config.save_activity_types(["Call", "Réunion"], "admin-uid", NOW)
+        assert stores.config.load_activity_types() == ["Call", "Réunion"]
+
+    # --- users ---------------------------------------------------------------------------
+    def test_an_unknown_user_is_none(self, stores: Stores) -> None:
+        assert stores.users.get_user("nobody") is None
+        assert stores.users.get_secrets("nobody") is None
+        assert stores.users.list_users() == []
+
+    def test_ensure_user_creates_a_disconnected_user_then_follows_the_token(self, stores: Stores) -> None:
+        created = stores.users.ensure_user(ALICE, NOW)
+        assert (created.uid, created.email, created.display_name) == (ALICE.uid, ALICE.email, "Alice")
+        assert created.connection.status == DISCONNECTED
+        renamed = stores.users.ensure_user(Identity(ALICE.uid, "alice@new.example", False, None), NOW)
+        assert (renamed.email, renamed.display_name) == ("alice@new.example", "Alice")
+        assert stores.users.get_user(ALICE.uid) == renamed
+
+    def test_save_connection_keeps_tokens_calendars_and_account(self, stores: Stores) -> None:
+        connected(stores)
+        user = stores.users.get_user(ALICE.uid)
+        assert user is not None
+        assert user.connection.status == CONNECTED
+        assert user.connection.google_email == "alice@example.com"
+        assert user.connection.connected_at == NOW
+        assert user.calendars == tuple(CALENDARS)
+        assert user.calendars_read_at == NOW
+        secrets = stores.users.get_secrets(ALICE.uid)
+        assert secrets is not None
+        assert (secrets.refresh_token, secrets.access_token, secrets.access_token_expiry) == (
+            "refresh-1", "access-1", NOW + timedelta(minutes=60))
+
+    def test_a_connection_without_a_refresh_token_writes_nothing(self, stores: Stores) -> None:
+        stores.users.ensure_user(ALICE, NOW)
+        with pytest.raises(ValueError, match="refresh token"):
+            stores.users.save_connection(ALICE.uid, tokens(refresh=None), CALENDARS, None, NOW)
+        assert stores.users.get_secrets(ALICE.uid) is None
+        assert stores.users.get_user(ALICE.uid).connection.status == DISCONNECTED
+
+    def test_connection_without_a_calendar_list_keeps_the_old_list(self, stores: Stores) -> None:
+        connected(stores)
+        stores.users.save_connection(ALICE.uid, tokens("access-2", "refresh-2"), None, None, NOW)
+        assert stores.users.get_user(ALICE.uid).calendars == tuple(CALENDARS)
+        assert stores.users.get_secrets(ALICE.uid).refresh_token == "refresh-2"
+
+    def test_a_refreshed_access_token_keeps_the_refresh_token_unless_rotated(self, stores: Stores) -> None:
+        connected(stores)
+        stores.users.save_access_token(ALICE.uid, tokens("access-2", None), "refresh-1", NOW)
+        assert stores.users.get_secrets(ALICE.uid).refresh_token == "refresh-1"
+        assert stores.users.get_secrets(ALICE.uid).access_token == "access-2"
+        stores.users.save_access_token(ALICE.uid, tokens("access-3", "refresh-new"), "refresh-1", NOW)
+        assert stores.users.get_secrets(ALICE.uid).refresh_token == "refresh-new"
+
+    def test_save_calendars_replaces_the_list(self, stores: Stores) -> None:
+        connected(stores)
+        later = NOW + timedelta(hours=1)
+        stores.users.save_calendars(ALICE.uid, CALENDARS[:1], later)
+        user = stores.users.get_user(ALICE.uid)
+        assert (user.calendars, user.calendars_read_at) == (tuple(CALENDARS[:1]), later)
+
+    def test_needs_reauth_keeps_the_error_and_when(self, stores: Stores) -> None:
+        connected(stores)
+        stores.users.mark_needs_reauth(ALICE.uid, "invalid_grant: revoked", NOW)
+        connection = stores.users.get_user(ALICE.uid).connection
+        assert (connection.status, connection.error, connection.error_at) == (
+            NEEDS_REAUTH, "invalid_grant: revoked", NOW)
+        assert connection.google_email == "alice@example.com"
+
+    def test_needs_reauth_of_an_unknown_user_fails(self, stores: Stores) -> None:
+        with pytest.raises(MissingDocument):
+            stores.users.mark_needs_reauth("nobody", "x", NOW)
+        assert stores.users.get_user("nobody") is None
+
+    def test_list_users(self, stores: Stores) -> None:
+        stores.users.ensure_user(ALICE, NOW)
+        stores.users.ensure_user(BOB, NOW)
+        assert sorted(u.uid for u in stores.users.list_users()) == [ALICE.uid, BOB.uid]
+
+    # --- links ---------------------------------------------------------------------------
+    def test_links_round_trip_per_user(self, stores: Stores) -> None:
+        assert stores.links.list_links(ALICE.uid) == []
+        written = stores.links.put_link_checked(ALICE.uid, "Meeting", lambda current: link(sync_token="tok"))
+        stores.links.put_link_checked(BOB.uid, "Call", lambda current: link("Call", "bob@example.com"))
+        assert stores.links.list_links(ALICE.uid) == [written]
+        everyone = stores.links.list_all_links()
+        assert sorted(everyone) == [ALICE.uid, BOB.uid]
+        assert [lk.activity_type for lk in everyone[BOB.uid]] == ["Call"]
+
+    def test_put_link_decides_from_the_current_links(self, stores: Stores) -> None:
+        stores.links.put_link_checked(ALICE.uid, "Meeting", lambda current: link())
+        seen: list[list[str]] = []
+
+        def decide(current: list[Link]) -> Link:
+            seen.append([lk.activity_type for lk in current])
+            return link("Call", "alice@example.com")
+
+        stores.links.put_link_checked(ALICE.uid, "Call", decide)
+        assert seen[-1] == ["Meeting"]
+        assert sorted(lk.activity_type for lk in stores.links.list_links(ALICE.uid)) == ["Call", "Meeting"]
+
+    def test_a_refusing_decision_writes_nothing(self, stores: Stores) -> None:
+        def refuse(current: list[Link]) -> Link:
+            raise LookupError("calendar in use")
+
+        with pytest.raises(LookupError):
+            stores.links.put_link_checked(ALICE.uid, "Meeting", refuse)
+        assert stores.links.list_links(ALICE.uid) == []
+
+    def test_delete_link_answers_what_it_removed(self, stores: Stores) -> None:
+        written = stores.links.put_link_checked(ALICE.uid, "Meeting", lambda current: link())
+        assert stores.links.delete_link(ALICE.uid, "Meeting") == written
+        assert stores.links.delete_link(ALICE.uid, "Meeting") is None
+        assert stores.links.list_links(ALICE.uid) == []
+
+    # --- channels ------------------------------------------------------------------------
+    def test_channels_round_trip(self, stores: Stores) -> None:
+        assert stores.channels.get_channel("chan-1") is None
+        assert stores.channels.resource_id("chan-1") is None
+        stores.channels.save_channel(channel())
+        assert stores.channels.get_channel("chan-1") == channel()
+        assert stores.channels.resource_id("chan-1") == "res-1"
+
+    # --- OAuth states -------------------------------------------------------------------
+    def test_a_state_is_consumed_once(self, stores: Stores) -> None:
+        state = new_oauth_state(ALICE.uid, "v" * 43, "nonce", NOW)
+        stores.oauth_states.create_state(state)
+        first, refusal = stores.oauth_states.consume_state(state.state, NOW)
+        assert (first, refusal) == (state, None)
+        again, refusal = stores.oauth_states.consume_state(state.state, NOW)
+        assert again is not None and again.used
+        assert refusal == INVALID_STATE
+
+    def test_an_expired_or_unknown_or_malformed_state_is_refused(self, stores: Stores) -> None:
+        state = new_oauth_state(ALICE.uid, "v" * 43, "nonce", NOW)
+        stores.oauth_states.create_state(state)
+        assert stores.oauth_states.consume_state(state.state, state.expires_at)[1] == EXPIRED_STATE
+        assert stores.oauth_states.consume_state("x" * 40, NOW) == (None, INVALID_STATE)
+        assert stores.oauth_states.consume_state("../users/x", NOW) == (None, INVALID_STATE)
+
+    def test_a_state_cannot_be_created_twice(self, stores: Stores) -> None:
+        state = new_oauth_state(ALICE.uid, "v" * 43, "nonce", NOW)
+        stores.oauth_states.create_state(state)
+        other = OAuthState(state.state, BOB.uid, "w" * 43, "other", NOW, NOW + timedelta(minutes=5))
+        with pytest.raises(AlreadyExists):
+            stores.oauth_states.create_state(other)
+        assert stores.oauth_states.consume_state(state.state, NOW)[0].uid == ALICE.uid
+
+    # --- the unit of work ---------------------------------------------------------------
+    def test_disconnect_writes_land_together_at_commit(self, stores: Stores) -> None:
+        connected(stores)
+        stores.links.put_link_checked(
+            ALICE.uid, "Meeting", lambda current: link(sync_token="tok", channel_id="chan-1", channel_expiry=NOW))
+        stores.channels.save_channel(channel())
+        uow = stores.unit_of_work()
+        stores.users.stage_disconnected(uow, ALICE.uid, NOW)
+        stores.links.stage_sync_cleared(uow, ALICE.uid, ["Meeting"], NOW)
+        stores.channels.stage_deleted(uow, ["chan-1"])
+        assert stores.users.get_user(ALICE.uid).connection.status == CONNECTED  # staged, not applied
+        assert stores.channels.get_channel("chan-1") is not None
+        uow.commit()
+        user = stores.users.get_user(ALICE.uid)
+        assert user.connection.status == DISCONNECTED
+        assert user.connection.google_email is None
+        assert stores.users.get_secrets(ALICE.uid) is None
+        (kept,) = stores.links.list_links(ALICE.uid)
+        assert (kept.calendar_id, kept.export) == ("crm@group.calendar.google.com", True)
+        assert (kept.sync_token, kept.channel_id, kept.channel_expiry) == (None, None, None)
+        assert stores.channels.get_channel("chan-1") is None
+
+    def test_a_failing_unit_of_work_applies_nothing(self, stores: Stores) -> None:
+        connected(stores)
+        stores.channels.save_channel(channel())
+        uow = stores.unit_of_work()
+        stores.users.stage_disconnected(uow, ALICE.uid, NOW)
+        stores.channels.stage_deleted(uow, ["chan-1"])
+        stores.links.stage_sync_cleared(uow, ALICE.uid, ["NoSuchLink"], NOW)
+        with pytest.raises(MissingDocument):
+            uow.commit()
+        assert stores.users.get_user(ALICE.uid).connection.status == CONNECTED
+        assert stores.users.get_secrets(ALICE.uid) is not None
+        assert stores.channels.get_channel("chan-1") is not None
+
+    def test_a_unit_of_work_commits_once(self, stores: Stores) -> None:
+        uow = stores.unit_of_work()
+        stores.channels.stage_deleted(uow, ["chan-1"])
+        uow.commit()
+        with pytest.raises(UnitOfWorkError):
+            uow.commit()
+
+    def test_an_empty_unit_of_work_commits(self, stores: Stores) -> None:
+        stores.unit_of_work().commit()
+
+
+class TestFirestoreStores(StoreContract):
+    @pytest.fixture
+    def stores(self, firestore_db) -> Stores:
+        from functions.store.firestore_stores import FirestoreStores
+
+        return FirestoreStores(firestore_db)
+
+    def test_a_store_refuses_another_backends_unit_of_work(self, stores: Stores) -> None:
+        from functions.store.memory import InMemoryStores
+
+        with pytest.raises(UnitOfWorkError):
+            stores.channels.stage_deleted(InMemoryStores().unit_of_work(), ["chan-1"])
+
+
+class TestInMemoryStores(StoreContract):
+    @pytest.fixture
+    def stores(self) -> Stores:
+        from functions.store.memory import InMemoryStores
+
+        return InMemoryStores()
