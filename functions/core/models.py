@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
-CONNECTED = "connected"
-NEEDS_REAUTH = "needs_reauth"
-DISCONNECTED = "disconnected"
-CONNECTION_STATUSES = (CONNECTED, NEEDS_REAUTH, DISCONNECTED)
+
+class ConnectionStatus(StrEnum):
+    """A user's Google connection."""
+
+    CONNECTED = "connected"
+    NEEDS_REAUTH = "needs_reauth"
+    DISCONNECTED = "disconnected"
+
+
+CONNECTED = ConnectionStatus.CONNECTED
+NEEDS_REAUTH = ConnectionStatus.NEEDS_REAUTH
+DISCONNECTED = ConnectionStatus.DISCONNECTED
+CONNECTION_STATUSES = tuple(ConnectionStatus)
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 
@@ -27,7 +37,7 @@ class Identity:
 class Connection:
     """A user's Google connection as shown to them and to the admin."""
 
-    status: str = DISCONNECTED
+    status: ConnectionStatus = ConnectionStatus.DISCONNECTED
     error: str | None = None
     error_at: datetime | None = None
     connected_at: datetime | None = None

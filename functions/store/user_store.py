@@ -8,10 +8,12 @@ from typing import Any
 
 from functions.core.models import (
     CONNECTED,
+    CONNECTION_STATUSES,
     DISCONNECTED,
     NEEDS_REAUTH,
     CalendarEntry,
     Connection,
+    ConnectionStatus,
     GoogleSecrets,
     Identity,
     TokenSet,
@@ -46,9 +48,9 @@ def secrets_path(uid: str) -> str:
 # --- documents <-> models -----------------------------------------------------------
 def connection_from_doc(data: dict[str, Any] | None) -> Connection:
     data = data or {}
-    status = data.get("status") if data.get("status") in (CONNECTED, NEEDS_REAUTH, DISCONNECTED) else DISCONNECTED
+    status = data.get("status")
     return Connection(
-        status=status,
+        status=ConnectionStatus(status) if status in CONNECTION_STATUSES else ConnectionStatus.DISCONNECTED,
         error=data.get("error"),
         error_at=data.get("error_at"),
         connected_at=data.get("connected_at"),
