@@ -20,6 +20,9 @@ from .timeutil import format_datetime, format_updated, get_zone, parse_date, par
 
 BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
 _ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_SOURCE_URL_RE = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
+MAX_REMINDER_OVERRIDES = 5
 
 WRITABLE = (
     "summary",
@@ -181,6 +184,36 @@ def _validate_ext(ext: Any) -> dict[str, Any]:
     return out
 
 
+def _validate_attendees(attendees: list[Any]) -> list[Any]:
+    for a in attendees:
+        if not isinstance(a, dict) or not a.get("email"):
+            raise errors.required("Missing attendee email.")
+        if not _EMAIL_RE.match(a["email"]):
+            raise errors.invalid("Invalid attendee email.")
+    return attendees
+
+
+def _validate_reminders(rem: dict[str, Any]) -> dict[str, Any]:
+    overrides = rem.get("overrides") or []
+    if rem.get("useDefault") and overrides:
+        raise errors.invalid("Cannot specify both default reminders and overrides at the same time.")
+    if len(overrides) > MAX_REMINDER_OVERRIDES:
+        raise errors.invalid(f"Too many reminder overrides (at most {MAX_REMINDER_OVERRIDES}).")
+    for o in overrides:
+        if o.get("method") not in ("email", "popup") or not isinstance(o.get("minutes"), int):
+            raise errors.invalid("Invalid value for: reminders.overrides")
+        if not 0 <= o["minutes"] <= 40320:
+            raise errors.invalid("Invalid reminder minutes.")
+    return rem
+
+
+def _validate_source(source: dict[str, Any]) -> dict[str, Any]:
+    url = source.get("url")
+    if url is not None and not _SOURCE_URL_RE.match(url):
+        raise errors.invalid("Invalid source URL: the scheme must be http or https.")
+    return source
+
+
 def validate_event(ev: dict[str, Any], is_instance: bool) -> dict[str, Any]:
     """Validate the writable part of an event; return the normalized writable fields."""
     recurring = bool(ev.get("recurrence"))
@@ -211,21 +244,11 @@ def validate_event(ev: dict[str, Any], is_instance: bool) -> dict[str, Any]:
         if ext:
             out["extendedProperties"] = ext
     if ev.get("attendees") is not None:
-        for a in ev["attendees"]:
-            if not isinstance(a, dict) or not a.get("email"):
-                raise errors.required("Missing attendee email.")
-        out["attendees"] = ev["attendees"]
+        out["attendees"] = _validate_attendees(ev["attendees"])
     if ev.get("reminders") is not None:
-        rem = ev["reminders"]
-        overrides = rem.get("overrides") or []
-        if rem.get("useDefault") and overrides:
-            raise errors.invalid("Cannot specify both default reminders and overrides at the same time.")
-        for o in overrides:
-            if o.get("method") not in ("email", "popup") or not isinstance(o.get("minutes"), int):
-                raise errors.invalid("Invalid value for: reminders.overrides")
-            if not 0 <= o["minutes"] <= 40320:
-                raise errors.invalid("Invalid reminder minutes.")
-        out["reminders"] = rem
+        out["reminders"] = _validate_reminders(ev["reminders"])
+    if ev.get("source") is not None:
+        out["source"] = _validate_source(ev["source"])
     for key in WRITABLE:
         if (
             key not in out
@@ -237,12 +260,12 @@ def validate_event(ev: dict[str, Any], is_instance: bool) -> dict[str, Any]:
 
 
 def merge_patch(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """PATCH semantics: objects merge recursively, arrays replace, null clears."""
+    """PATCH semantics: objects merge field by field (start/end too), arrays replace, null clears."""
     out = copy.deepcopy(base)
     for k, v in patch.items():
         if v is None:
             out.pop(k, None)
-        elif isinstance(v, dict) and isinstance(out.get(k), dict) and k not in ("start", "end", "originalStartTime"):
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = merge_patch(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
