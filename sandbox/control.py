@@ -52,8 +52,10 @@ class SandboxControl:
         push_retry_base_seconds: float | None = None,
         push_max_attempts: int | None = None,
         access_token_ttl: int | None = None,
+        updated_min_horizon_days: float | None = None,
     ) -> dict[str, Any]:
-        """Tune push retry backoff / attempts and the TTL of access tokens issued from now on."""
+        """Tune push retry backoff / attempts, the TTL of access tokens issued from now on, and how
+        far back ``updatedMin`` may reach (days; older answers 410 ``updatedMinTooLongAgo``)."""
         body: dict[str, Any] = {}
         if push_retry_base_seconds is not None:
             body["push_retry_base_seconds"] = push_retry_base_seconds
@@ -61,6 +63,8 @@ class SandboxControl:
             body["push_max_attempts"] = push_max_attempts
         if access_token_ttl is not None:
             body["access_token_ttl"] = access_token_ttl
+        if updated_min_horizon_days is not None:
+            body["updated_min_horizon_days"] = updated_min_horizon_days
         return self._call("POST", "config", body)
 
     # ------------------------------------------------------------ OAuth

@@ -51,11 +51,14 @@ def config() -> Response:
             sb.state.push_max_attempts = int(body["push_max_attempts"])
         if "access_token_ttl" in body:
             sb.state.access_token_ttl = int(body["access_token_ttl"])
+        if "updated_min_horizon_days" in body:
+            sb.state.updated_min_horizon_days = float(body["updated_min_horizon_days"])
         return json_response(
             {
                 "push_retry_base_seconds": sb.state.push_retry_base,
                 "push_max_attempts": sb.state.push_max_attempts,
                 "access_token_ttl": sb.state.access_token_ttl,
+                "updated_min_horizon_days": sb.state.updated_min_horizon_days,
             }
         )
 

@@ -68,6 +68,17 @@ def full_sync_required() -> ApiError:
     )
 
 
+def updated_min_too_long_ago() -> ApiError:
+    return ApiError(
+        410,
+        "updatedMinTooLongAgo",
+        "The requested minimum modification time lies too far in the past.",
+        domain="calendar",
+        location_type="parameter",
+        location="updatedMin",
+    )
+
+
 def auth_error() -> ApiError:
     return ApiError(
         401,

@@ -67,7 +67,18 @@ SYNC_FORBIDDEN = (
     "updatedMin",
 )
 
+MAX_PAGE = 2500
+
 Notifier = Callable[[str], None]
+
+
+def _check_sync_token_params(params: dict[str, Any]) -> None:
+    """400 for the parameters the reference forbids together with ``syncToken``."""
+    for name in SYNC_FORBIDDEN:
+        if name in params:
+            raise errors.invalid_parameter(name, f"The parameter {name} cannot be combined with syncToken.")
+    if params.get("showDeleted") is False:
+        raise errors.invalid_parameter("showDeleted", "showDeleted may not be false together with syncToken.")
 
 
 def new_event_id() -> str:
@@ -627,14 +638,12 @@ class CalendarService:
             if z is None:
                 raise errors.invalid_parameter("timeZone", "Invalid time zone: " + params["timeZone"])
             out_tz = z
-        max_results = params.get("maxResults", 250)
-        if max_results > 2500:
-            raise errors.invalid_parameter("maxResults", "Invalid value for: maxResults (at most 2500)")
+        # Google never returns more than 2500 events a page, whatever maxResults asks for.
+        max_results = min(params.get("maxResults", 250), MAX_PAGE)
         sync_token = params.get("syncToken")
         if sync_token is not None:
-            for name in SYNC_FORBIDDEN:
-                if name in params:
-                    raise errors.invalid_parameter(name, f"The parameter {name} cannot be combined with syncToken.")
+            _check_sync_token_params(params)
+        self._check_updated_min(params.get("updatedMin"))
         single = params.get("singleEvents", False)
         show_deleted = params.get("showDeleted", False)
         order_by = params.get("orderBy")
@@ -822,6 +831,14 @@ class CalendarService:
             st.remember(st.sync_tokens, tok, {"calendar_id": cal["id"], "seq": started_seq}, limit=100000)
             result["nextSyncToken"] = tok
         return result
+
+    def _check_updated_min(self, updated_min: dt.datetime | None) -> None:
+        """410 when ``updatedMin`` lies before the horizon deleted events are kept for."""
+        if updated_min is None:
+            return
+        horizon = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.state.updated_min_horizon_days)
+        if updated_min < horizon:
+            raise errors.updated_min_too_long_ago()
 
     def expire_sync_tokens(self, email: str | None = None, calendar_id: str | None = None) -> int:
         st = self.state
