@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -14,7 +16,6 @@ from . import errors
 from .app import apply_faults, json_response, sandbox, set_method
 from .auth import ANY_CALENDAR, CALENDAR_LIST_READ, CALENDARS_READ, EVENTS_READ, EVENTS_WRITE, authenticate
 from .schema import apply_fields, parse_fields, validate_body, validate_query
-from .state import random_token
 from .timeutil import get_zone
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar/v3")
@@ -75,6 +76,12 @@ def out_tz(call: Call, cal: dict[str, Any]) -> Any:
             raise errors.invalid_parameter("timeZone", "Invalid time zone: " + call.params["timeZone"])
         return z
     return get_zone(cal["timeZone"])
+
+
+def events_resource_id(calendar_id: str) -> str:
+    """The id of the watched resource (a calendar's events): the same for every channel on it."""
+    digest = hashlib.sha256(f"events:{calendar_id}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:27]
 
 
 # ------------------------------------------------------------------ calendarList / calendars
@@ -203,7 +210,7 @@ def events_watch(call: Call, cid: str) -> Any:
         channel = {
             "kind": "api#channel",
             "id": chan_id,
-            "resourceId": random_token(27, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            "resourceId": events_resource_id(cal["id"]),
             "resourceUri": f"{request.host_url}calendar/v3/calendars/{cid}/events?alt=json",
             "expiration": str(expiration),
         }
