@@ -33,6 +33,35 @@ class Call:
         self.grant = grant
 
 
+class Tagged:
+    """A resource answered with an ``ETag`` header (and 304 to a matching ``If-None-Match``)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.etag: str = body["etag"]
+
+
+def etag_matches(etag: str, header: str | None) -> bool:
+    """Whether an ``If-None-Match`` / ``If-Match`` header names ``etag`` (or ``*``)."""
+    if header is None:
+        return False
+    wanted = [t.strip() for t in header.split(",")]
+    return "*" in wanted or etag in wanted or etag.strip('"') in wanted
+
+
+def _answer(result: Any, params: dict[str, Any]) -> Response:
+    if isinstance(result, Response):
+        return result
+    etag = None
+    if isinstance(result, Tagged):
+        etag, result = result.etag, result.body
+        if etag_matches(etag, request.headers.get("If-None-Match")):
+            return Response(status=304, headers={"ETag": etag})
+    if "fields" in params and params["fields"]:
+        result = apply_fields(result, parse_fields(params["fields"]))
+    return json_response(result, headers={"ETag": etag} if etag else None)
+
+
 def api(method_id: str, scopes: set[str]) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     def deco(fn: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(fn)
@@ -41,12 +70,7 @@ def api(method_id: str, scopes: set[str]) -> Callable[[Callable[..., Any]], Call
             apply_faults(is_api_call=True)
             params = validate_query(method_id, request.args)
             grant = authenticate(sandbox().state, scopes)
-            result = fn(Call(grant["email"], params, grant), **kwargs)
-            if isinstance(result, Response):
-                return result
-            if "fields" in params and params["fields"]:
-                result = apply_fields(result, parse_fields(params["fields"]))
-            return json_response(result)
+            return _answer(fn(Call(grant["email"], params, grant), **kwargs), params)
 
         return wrapper
 
@@ -129,7 +153,7 @@ def events_get(call: Call, cid: str, eid: str) -> Any:
     sb = sandbox()
     with sb.state.lock:
         cal = sb.service.resolve_calendar(call.email, cid)
-        return sb.service.get(cal, eid, out_tz(call, cal), call.params.get("maxAttendees"))
+        return Tagged(sb.service.get(cal, eid, out_tz(call, cal), call.params.get("maxAttendees")))
 
 
 @bp.post("/calendars/<cid>/events")

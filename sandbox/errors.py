@@ -90,6 +90,18 @@ def auth_error() -> ApiError:
     )
 
 
+def login_required() -> ApiError:
+    """No credentials at all (Google's answer differs from a bad token's)."""
+    return ApiError(
+        401,
+        "required",
+        "Login Required",
+        location_type="header",
+        location="Authorization",
+        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
+    )
+
+
 def insufficient_permissions() -> ApiError:
     return ApiError(
         403, "insufficientPermissions", "Insufficient Permission: Request had insufficient authentication scopes."
