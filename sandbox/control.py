@@ -115,15 +115,20 @@ class SandboxControl:
         return self.base_url + "o/oauth2/v2/auth?" + urlencode(params)
 
     # ------------------------------------------------------------ accounts and calendars
-    def create_account(self, email: str, name: str | None = None) -> dict[str, Any]:
-        """Create an account and its primary calendar (id = email)."""
-        return self._call("POST", "accounts", {"email": email, "name": name})
+    def create_account(self, email: str, name: str | None = None, time_zone: str | None = None) -> dict[str, Any]:
+        """Create an account and its primary calendar (id = email) in ``time_zone`` (IANA name,
+        default UTC): the account's zone, as on Google."""
+        body: dict[str, Any] = {"email": email, "name": name}
+        if time_zone is not None:
+            body["time_zone"] = time_zone
+        return self._call("POST", "accounts", body)
 
     def accounts(self) -> list[dict[str, Any]]:
         return self._call("GET", "accounts")
 
-    def create_calendar(self, email: str, summary: str, time_zone: str = "UTC") -> dict[str, Any]:
-        """A secondary calendar ``<random>@group.calendar.google.com`` in email's calendarList."""
+    def create_calendar(self, email: str, summary: str, time_zone: str | None = None) -> dict[str, Any]:
+        """A secondary calendar ``<random>@group.calendar.google.com`` in email's calendarList,
+        in ``time_zone`` (default: the account's zone)."""
         return self._call("POST", f"accounts/{_q(email)}/calendars", {"summary": summary, "time_zone": time_zone})
 
     # ------------------------------------------------------------ owner edits (as in Google's UI)

@@ -97,7 +97,7 @@ def create_account() -> Response:
     body = _body()
     with sb.state.lock:
         try:
-            account = sb.service.create_account(body.get("email", ""), body.get("name"))
+            account = sb.service.create_account(body.get("email", ""), body.get("name"), body.get("time_zone", "UTC"))
         except ValueError as exc:
             return _fail(409 if "exists" in str(exc) else 400, str(exc))
         return json_response(account)
@@ -107,8 +107,8 @@ def create_account() -> Response:
 def create_calendar(email: str) -> Response:
     sb = sandbox()
     body = _body()
-    tz = body.get("time_zone", "UTC")
-    if get_zone(tz) is None:
+    tz = body.get("time_zone")
+    if tz is not None and get_zone(tz) is None:
         return _fail(400, "unknown time zone")
     with sb.state.lock:
         if email not in sb.state.accounts:

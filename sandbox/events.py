@@ -294,19 +294,30 @@ class CalendarService:
         self.notify = notify or (lambda cal_id: None)
 
     # ------------------------------------------------------------ accounts / calendars
-    def create_account(self, email: str, name: str | None = None) -> dict[str, Any]:
+    def create_account(self, email: str, name: str | None = None, time_zone: str = "UTC") -> dict[str, Any]:
+        """An account whose primary calendar (id = email) is in the account's ``time_zone``."""
         st = self.state
         if not isinstance(email, str) or not re.match(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$", email):
             raise ValueError("malformed email")
         if email in st.accounts:
             raise ValueError("account exists")
-        st.accounts[email] = {"email": email, "name": name or email.split("@")[0], "calendars": []}
-        self._add_calendar(email, email, name or email, "UTC", primary=True)
+        if get_zone(time_zone) is None:
+            raise ValueError("unknown time zone")
+        st.accounts[email] = {
+            "email": email,
+            "name": name or email.split("@")[0],
+            "time_zone": time_zone,
+            "calendars": [],
+        }
+        self._add_calendar(email, email, name or email, time_zone, primary=True)
         return dict(st.accounts[email])
 
-    def create_calendar(self, email: str, summary: str, time_zone: str = "UTC") -> dict[str, Any]:
-        if email not in self.state.accounts:
+    def create_calendar(self, email: str, summary: str, time_zone: str | None = None) -> dict[str, Any]:
+        """A secondary calendar in ``time_zone`` (default: the account's zone)."""
+        account = self.state.accounts.get(email)
+        if account is None:
             raise KeyError("unknown account")
+        time_zone = time_zone or account.get("time_zone", "UTC")
         if get_zone(time_zone) is None:
             raise ValueError("unknown time zone")
         cal_id = random_token(26, "0123456789abcdefghijklmnopqrstuvwxyz") + "@group.calendar.google.com"
