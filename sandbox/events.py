@@ -283,6 +283,29 @@ def merge_patch(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+MISSING: Any = object()
+# Fields an exception takes from its series unless it overrides them (its times are its own).
+FOLLOWS_SERIES = tuple(k for k in WRITABLE if k not in ("start", "end", "recurrence", "sequence"))
+
+
+def follow_series(old: Any, new: Any, mine: Any) -> Any:
+    """An exception's value after its series went from ``old`` to ``new`` (``MISSING`` = unset).
+
+    Not overridden (equal to the series' old value): take the new one. Objects are compared
+    member by member, so an exception that overrides one extended property still follows the others.
+    """
+    if mine == old:
+        return new if new is MISSING else copy.deepcopy(new)
+    if not (isinstance(old, dict) and isinstance(new, dict) and isinstance(mine, dict)):
+        return mine
+    out: dict[str, Any] = {}
+    for key in [*mine, *(k for k in new if k not in mine)]:
+        value = follow_series(old.get(key, MISSING), new.get(key, MISSING), mine.get(key, MISSING))
+        if value is not MISSING:
+            out[key] = value
+    return out
+
+
 # ---------------------------------------------------------------------------- service
 
 
@@ -604,6 +627,7 @@ class CalendarService:
                 "sequence number of the resource."
             )
         significant = any(fields.get(k) != current.get(k) for k in ("start", "end", "recurrence"))
+        old_series = copy.deepcopy(current) if existing.get("recurrence") else None
         rec = self._materialize(cal, event_id)
         for k in WRITABLE:
             rec.pop(k, None)
@@ -617,8 +641,27 @@ class CalendarService:
         else:
             rec["sequence"] = old_seq + (1 if significant else 0)
         self._touch(cal, rec)
+        if old_series is not None:
+            self._follow_series(cal, old_series, rec)
         self.notify(cal["id"])
         return rec
+
+    def _follow_series(self, cal: dict[str, Any], old: dict[str, Any], parent: dict[str, Any]) -> None:
+        """Carry a series edit to its live exceptions, field by field, where they did not override it."""
+        for rec in self.state.events[cal["id"]].values():
+            if rec.get("recurringEventId") != parent["id"] or rec["status"] == "cancelled":
+                continue
+            changed = False
+            for key in FOLLOWS_SERIES:
+                value = follow_series(old.get(key, MISSING), parent.get(key, MISSING), rec.get(key, MISSING))
+                if value is MISSING and key in rec:
+                    del rec[key]
+                    changed = True
+                elif value is not MISSING and rec.get(key, MISSING) != value:
+                    rec[key] = value
+                    changed = True
+            if changed:
+                self._touch(cal, rec)
 
     def delete(self, cal: dict[str, Any], event_id: str, if_match: str | None) -> None:
         existing = self.find(cal, event_id)
