@@ -156,6 +156,15 @@ def events_get(call: Call, cid: str, eid: str) -> Any:
         return Tagged(sb.service.get(cal, eid, out_tz(call, cal), call.params.get("maxAttendees")))
 
 
+@bp.get("/calendars/<cid>/events/<eid>/instances")
+@api("calendar.events.instances", EVENTS_READ)
+def events_instances(call: Call, cid: str, eid: str) -> Any:
+    sb = sandbox()
+    with sb.state.lock:
+        cal = sb.service.resolve_calendar(call.email, cid)
+        return sb.service.instances(cal, eid, call.params)
+
+
 @bp.post("/calendars/<cid>/events")
 @api("calendar.events.insert", EVENTS_WRITE)
 def events_insert(call: Call, cid: str) -> Any:
@@ -280,7 +289,6 @@ def channels_stop(call: Call) -> Any:
 
 # Methods in the discovery document the sandbox deliberately does not implement.
 _UNSUPPORTED = [
-    ("/calendars/<cid>/events/<eid>/instances", "GET", "calendar.events.instances"),
     ("/calendars/<cid>/events/import", "POST", "calendar.events.import"),
     ("/calendars/<cid>/events/quickAdd", "POST", "calendar.events.quickAdd"),
     ("/calendars/<cid>/events/<eid>/move", "POST", "calendar.events.move"),

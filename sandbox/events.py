@@ -306,6 +306,37 @@ def follow_series(old: Any, new: Any, mine: Any) -> Any:
     return out
 
 
+class SeriesFilter:
+    """Restricts a listing to one series' instances (``events.instances``), optionally to the
+    one whose original start is ``original_start``."""
+
+    def __init__(self, event_id: str, original_start: dt.datetime | dt.date | None) -> None:
+        self.event_id = event_id
+        self.original_start = original_start
+
+    def related(self, rec: dict[str, Any]) -> bool:
+        """The series itself (expanded by the caller) or one of its exceptions."""
+        if rec["id"] == self.event_id:
+            return True
+        return rec.get("recurringEventId") == self.event_id and self.wanted(rec)
+
+    def wanted(self, instance: dict[str, Any]) -> bool:
+        if self.original_start is None:
+            return True
+        original = spec_value(instance["originalStartTime"])
+        return type(original) is type(self.original_start) and original == self.original_start
+
+
+def _parse_original_start(value: str | None) -> dt.datetime | dt.date | None:
+    """``originalStart`` of events.instances: an RFC 3339 date-time (with offset) or a date."""
+    if value is None:
+        return None
+    parsed = parse_rfc3339(value) or parse_date(value)
+    if parsed is None:
+        raise errors.invalid_parameter("originalStart", f"Invalid value for originalStart: {value}")
+    return parsed
+
+
 # ---------------------------------------------------------------------------- service
 
 
@@ -681,7 +712,10 @@ class CalendarService:
         self.notify(cal["id"])
 
     # ------------------------------------------------------------ listing
-    def list_events(self, cal: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def list_events(
+        self, cal: dict[str, Any], params: dict[str, Any], series_filter: SeriesFilter | None = None
+    ) -> dict[str, Any]:
+        """events.list; with ``series_filter``, events.instances (one series' occurrences, no sync token)."""
         st = self.state
         store = st.events[cal["id"]]
         cal_tz = get_zone(cal["timeZone"])
@@ -726,6 +760,8 @@ class CalendarService:
                 "userIp",
             )
         }
+        if series_filter is not None:
+            fingerprint["_series"] = series_filter.event_id
         since: int | None = None
         if sync_token is not None:
             tok = st.sync_tokens.get(sync_token)
@@ -800,6 +836,8 @@ class CalendarService:
             return [base_order, o, rec["id"]]
 
         for rec in store.values():
+            if series_filter is not None and not series_filter.related(rec):
+                continue
             if since is not None and rec["_seq"] <= since:
                 continue
             if updated_min is not None and rec.get("_us", 0) < updated_min.timestamp() * 1_000_000:
@@ -829,7 +867,7 @@ class CalendarService:
                         if inst_id in store:
                             continue  # the exception record stands for it
                         inst = self._virtual_instance(cal, rec, original)
-                        if window_ok(inst):
+                        if window_ok(inst) and (series_filter is None or series_filter.wanted(inst)):
                             items.append((sort_key(inst, rec["_order"]), inst, False))
                 else:
                     if t_min is None and t_max is None:
@@ -877,7 +915,7 @@ class CalendarService:
                 },
             )
             result["nextPageToken"] = tok
-        elif not any(
+        elif series_filter is None and not any(
             k in params
             for k in ("orderBy", "q", "iCalUID", "privateExtendedProperty", "sharedExtendedProperty", "updatedMin")
         ):
@@ -893,6 +931,18 @@ class CalendarService:
         horizon = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.state.updated_min_horizon_days)
         if updated_min < horizon:
             raise errors.updated_min_too_long_ago()
+
+    def instances(self, cal: dict[str, Any], event_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """events.instances: the occurrences of a series, as ``singleEvents=true`` lists them."""
+        parent = self.state.events[cal["id"]].get(event_id)
+        if parent is None:
+            raise errors.not_found()
+        if parent["status"] == "cancelled":
+            raise errors.deleted()
+        if not parent.get("recurrence"):
+            raise errors.invalid(f"Event {event_id} is not a recurring event: it has no instances.")
+        only = SeriesFilter(event_id, _parse_original_start(params.get("originalStart")))
+        return self.list_events(cal, {**params, "singleEvents": True}, series_filter=only)
 
     def expire_sync_tokens(self, email: str | None = None, calendar_id: str | None = None) -> int:
         st = self.state
