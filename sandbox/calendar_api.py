@@ -207,6 +207,17 @@ def events_delete(call: Call, cid: str, eid: str) -> Any:
     return no_content()
 
 
+@bp.post("/calendars/<cid>/events/<eid>/move")
+@api("calendar.events.move", EVENTS_WRITE)
+def events_move(call: Call, cid: str, eid: str) -> Any:
+    sb = sandbox()
+    with sb.state.lock:
+        cal = sb.service.resolve_calendar(call.email, cid)
+        dest = sb.service.resolve_calendar(call.email, call.params["destination"])
+        rec = sb.service.move(cal, eid, dest)
+        return sb.service.render(rec, dest, out_tz(call, dest))
+
+
 @bp.post("/calendars/<cid>/events/watch")
 @api("calendar.events.watch", EVENTS_READ)
 def events_watch(call: Call, cid: str) -> Any:
@@ -291,7 +302,6 @@ def channels_stop(call: Call) -> Any:
 _UNSUPPORTED = [
     ("/calendars/<cid>/events/import", "POST", "calendar.events.import"),
     ("/calendars/<cid>/events/quickAdd", "POST", "calendar.events.quickAdd"),
-    ("/calendars/<cid>/events/<eid>/move", "POST", "calendar.events.move"),
 ]
 
 

@@ -711,6 +711,46 @@ class CalendarService:
                     self._touch(cal, other)
         self.notify(cal["id"])
 
+    def move(self, cal: dict[str, Any], event_id: str, dest: dict[str, Any]) -> dict[str, Any]:
+        """events.move: the event (a series with its exceptions) changes calendar, keeping its id.
+
+        The source keeps a cancelled record (so incremental sync reports the removal); the
+        destination gets new records (reported as new). Only default events; not instances.
+        """
+        rec = self._movable(cal, event_id)
+        if dest["id"] == cal["id"]:
+            return rec
+        moving = [rec] + [r for r in self.state.events[cal["id"]].values() if r.get("recurringEventId") == event_id]
+        target = self.state.events[dest["id"]]
+        if any(r["id"] in target and not target[r["id"]].get("_moved_out") for r in moving):
+            raise errors.duplicate()
+        order = self.state.next_order()
+        for old in moving:
+            new = {k: copy.deepcopy(v) for k, v in old.items() if k != "_moved_out"}
+            new.update(organizer=self._organizer(dest), htmlLink=self._html_link(dest["id"], new["id"]), _order=order)
+            target[new["id"]] = new
+            self._touch(dest, new)
+            old["status"] = "cancelled"
+            old["_moved_out"] = True
+            self._touch(cal, old)
+        self.notify(cal["id"])
+        self.notify(dest["id"])
+        return target[event_id]
+
+    def _movable(self, cal: dict[str, Any], event_id: str) -> dict[str, Any]:
+        rec = self.state.events[cal["id"]].get(event_id)
+        if rec is None and self._split_instance_id(cal, event_id) is None:
+            raise errors.not_found()
+        if rec is None or rec.get("recurringEventId"):
+            raise ApiError(
+                400, "cannotChangeOrganizerOfInstance", "Cannot change the organizer of an instance.", domain="calendar"
+            )
+        if rec["status"] == "cancelled":
+            raise errors.deleted()
+        if rec.get("eventType", "default") != "default":
+            raise ApiError(400, "eventTypeRestriction", "Only events of type default can be moved.", domain="calendar")
+        return rec
+
     # ------------------------------------------------------------ listing
     def list_events(
         self, cal: dict[str, Any], params: dict[str, Any], series_filter: SeriesFilter | None = None

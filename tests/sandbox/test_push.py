@@ -147,9 +147,7 @@ def test_resource_id_is_the_watched_resources_and_stop_needs_the_pair(
     assert old["resourceId"] == new["resourceId"]
     other_cal = sandbox.create_calendar(ALICE, "Other")
     body = {"id": "chan-other", "type": "web_hook", "address": receiver.url}
-    other = api.call(
-        "calendar.events.watch", "POST", f"calendars/{other_cal['id']}/events/watch", json=body
-    ).json()
+    other = api.call("calendar.events.watch", "POST", f"calendars/{other_cal['id']}/events/watch", json=body).json()
     assert other["resourceId"] != old["resourceId"]
     receiver.wait_for(3)
     wrong_pair = api.call(

@@ -71,8 +71,14 @@ def test_instances_match_single_events_with_exceptions(api: Api) -> None:
     parent = series(api)
     pid = parent["id"]
     api.insert(timed("2024-03-05T12:00:00Z", "2024-03-05T13:00:00Z", summary="other"))
-    api.patch(f"{pid}_{DAYS[1]}", {"summary": "moved", "start": {"dateTime": "2024-03-05T15:00:00+01:00"},
-                                    "end": {"dateTime": "2024-03-05T16:00:00+01:00"}})
+    api.patch(
+        f"{pid}_{DAYS[1]}",
+        {
+            "summary": "moved",
+            "start": {"dateTime": "2024-03-05T15:00:00+01:00"},
+            "end": {"dateTime": "2024-03-05T16:00:00+01:00"},
+        },
+    )
     api.delete(f"{pid}_{DAYS[2]}")
     resp = instances(api, pid)
     assert resp.status_code == 200, resp.text
@@ -142,6 +148,10 @@ def test_move_refusals(api: Api, sandbox: SandboxControl) -> None:
     assert inst.status_code == 400
     assert move(api, "unknown123", work["id"]).status_code == 404
     assert move(api, "crm00000001", "nobody@example.com").status_code == 404
+    api.patch(f"{pid}_{DAYS[1]}", {"summary": "exception"})
     whole = move(api, pid, work["id"])
     assert whole.status_code == 200, whole.text
-    assert len(api.list(cal=work["id"], singleEvents="true").json()["items"]) == 4
+    listed = [e for e in api.list(cal=work["id"], singleEvents="true").json()["items"] if e.get("recurringEventId")]
+    assert [e["summary"] for e in listed] == ["Standup", "exception", "Standup", "Standup"]
+    left = api.list(singleEvents="true", timeMin="2024-03-04T00:00:00Z", timeMax="2024-03-08T00:00:00Z")
+    assert [e["id"] for e in left.json()["items"]] == ["crm00000001"]
