@@ -49,6 +49,12 @@ def normalize_scopes(scopes: list[str]) -> list[str] | None:
     return out
 
 
+def has_credentials() -> bool:
+    """Whether the request carries any credentials (header or query parameter)."""
+    args = request.args
+    return bool(request.headers.get("Authorization") or args.get("oauth_token") or args.get("access_token"))
+
+
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     if header:
@@ -60,7 +66,12 @@ def bearer_token() -> str | None:
 
 
 def authenticate(state: State, required: set[str]) -> dict[str, Any]:
-    """The grant behind the request's access token; 401 / 403 otherwise."""
+    """The grant behind the request's access token; 401 / 403 otherwise.
+
+    The grant's ``scopes`` are those of the access token (a refresh may narrow them).
+    """
+    if not has_credentials():
+        raise errors.login_required()
     token = bearer_token()
     with state.lock:
         info = state.access_tokens.get(token or "")
@@ -69,6 +80,7 @@ def authenticate(state: State, required: set[str]) -> dict[str, Any]:
         grant = state.grants.get(info["grant_id"])
         if grant is None or grant.get("revoked") or grant["email"] not in state.accounts:
             raise errors.auth_error()
-        if not required & set(grant["scopes"]):
+        scopes = info.get("scopes") or grant["scopes"]
+        if not required & set(scopes):
             raise errors.insufficient_permissions()
-        return dict(grant)
+        return {**grant, "scopes": list(scopes)}

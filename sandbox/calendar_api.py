@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -14,7 +16,6 @@ from . import errors
 from .app import apply_faults, json_response, sandbox, set_method
 from .auth import ANY_CALENDAR, CALENDAR_LIST_READ, CALENDARS_READ, EVENTS_READ, EVENTS_WRITE, authenticate
 from .schema import apply_fields, parse_fields, validate_body, validate_query
-from .state import random_token
 from .timeutil import get_zone
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar/v3")
@@ -32,6 +33,35 @@ class Call:
         self.grant = grant
 
 
+class Tagged:
+    """A resource answered with an ``ETag`` header (and 304 to a matching ``If-None-Match``)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.etag: str = body["etag"]
+
+
+def etag_matches(etag: str, header: str | None) -> bool:
+    """Whether an ``If-None-Match`` / ``If-Match`` header names ``etag`` (or ``*``)."""
+    if header is None:
+        return False
+    wanted = [t.strip() for t in header.split(",")]
+    return "*" in wanted or etag in wanted or etag.strip('"') in wanted
+
+
+def _answer(result: Any, params: dict[str, Any]) -> Response:
+    if isinstance(result, Response):
+        return result
+    etag = None
+    if isinstance(result, Tagged):
+        etag, result = result.etag, result.body
+        if etag_matches(etag, request.headers.get("If-None-Match")):
+            return Response(status=304, headers={"ETag": etag})
+    if "fields" in params and params["fields"]:
+        result = apply_fields(result, parse_fields(params["fields"]))
+    return json_response(result, headers={"ETag": etag} if etag else None)
+
+
 def api(method_id: str, scopes: set[str]) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     def deco(fn: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(fn)
@@ -40,12 +70,7 @@ def api(method_id: str, scopes: set[str]) -> Callable[[Callable[..., Any]], Call
             apply_faults(is_api_call=True)
             params = validate_query(method_id, request.args)
             grant = authenticate(sandbox().state, scopes)
-            result = fn(Call(grant["email"], params, grant), **kwargs)
-            if isinstance(result, Response):
-                return result
-            if "fields" in params and params["fields"]:
-                result = apply_fields(result, parse_fields(params["fields"]))
-            return json_response(result)
+            return _answer(fn(Call(grant["email"], params, grant), **kwargs), params)
 
         return wrapper
 
@@ -75,6 +100,12 @@ def out_tz(call: Call, cal: dict[str, Any]) -> Any:
             raise errors.invalid_parameter("timeZone", "Invalid time zone: " + call.params["timeZone"])
         return z
     return get_zone(cal["timeZone"])
+
+
+def events_resource_id(calendar_id: str) -> str:
+    """The id of the watched resource (a calendar's events): the same for every channel on it."""
+    digest = hashlib.sha256(f"events:{calendar_id}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:27]
 
 
 # ------------------------------------------------------------------ calendarList / calendars
@@ -122,7 +153,16 @@ def events_get(call: Call, cid: str, eid: str) -> Any:
     sb = sandbox()
     with sb.state.lock:
         cal = sb.service.resolve_calendar(call.email, cid)
-        return sb.service.get(cal, eid, out_tz(call, cal), call.params.get("maxAttendees"))
+        return Tagged(sb.service.get(cal, eid, out_tz(call, cal), call.params.get("maxAttendees")))
+
+
+@bp.get("/calendars/<cid>/events/<eid>/instances")
+@api("calendar.events.instances", EVENTS_READ)
+def events_instances(call: Call, cid: str, eid: str) -> Any:
+    sb = sandbox()
+    with sb.state.lock:
+        cal = sb.service.resolve_calendar(call.email, cid)
+        return sb.service.instances(cal, eid, call.params)
 
 
 @bp.post("/calendars/<cid>/events")
@@ -167,6 +207,17 @@ def events_delete(call: Call, cid: str, eid: str) -> Any:
     return no_content()
 
 
+@bp.post("/calendars/<cid>/events/<eid>/move")
+@api("calendar.events.move", EVENTS_WRITE)
+def events_move(call: Call, cid: str, eid: str) -> Any:
+    sb = sandbox()
+    with sb.state.lock:
+        cal = sb.service.resolve_calendar(call.email, cid)
+        dest = sb.service.resolve_calendar(call.email, call.params["destination"])
+        rec = sb.service.move(cal, eid, dest)
+        return sb.service.render(rec, dest, out_tz(call, dest))
+
+
 @bp.post("/calendars/<cid>/events/watch")
 @api("calendar.events.watch", EVENTS_READ)
 def events_watch(call: Call, cid: str) -> Any:
@@ -203,7 +254,7 @@ def events_watch(call: Call, cid: str) -> Any:
         channel = {
             "kind": "api#channel",
             "id": chan_id,
-            "resourceId": random_token(27, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            "resourceId": events_resource_id(cal["id"]),
             "resourceUri": f"{request.host_url}calendar/v3/calendars/{cid}/events?alt=json",
             "expiration": str(expiration),
         }
@@ -249,10 +300,8 @@ def channels_stop(call: Call) -> Any:
 
 # Methods in the discovery document the sandbox deliberately does not implement.
 _UNSUPPORTED = [
-    ("/calendars/<cid>/events/<eid>/instances", "GET", "calendar.events.instances"),
     ("/calendars/<cid>/events/import", "POST", "calendar.events.import"),
     ("/calendars/<cid>/events/quickAdd", "POST", "calendar.events.quickAdd"),
-    ("/calendars/<cid>/events/<eid>/move", "POST", "calendar.events.move"),
 ]
 
 

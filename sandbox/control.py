@@ -52,8 +52,10 @@ class SandboxControl:
         push_retry_base_seconds: float | None = None,
         push_max_attempts: int | None = None,
         access_token_ttl: int | None = None,
+        updated_min_horizon_days: float | None = None,
     ) -> dict[str, Any]:
-        """Tune push retry backoff / attempts and the TTL of access tokens issued from now on."""
+        """Tune push retry backoff / attempts, the TTL of access tokens issued from now on, and how
+        far back ``updatedMin`` may reach (days; older answers 410 ``updatedMinTooLongAgo``)."""
         body: dict[str, Any] = {}
         if push_retry_base_seconds is not None:
             body["push_retry_base_seconds"] = push_retry_base_seconds
@@ -61,6 +63,8 @@ class SandboxControl:
             body["push_max_attempts"] = push_max_attempts
         if access_token_ttl is not None:
             body["access_token_ttl"] = access_token_ttl
+        if updated_min_horizon_days is not None:
+            body["updated_min_horizon_days"] = updated_min_horizon_days
         return self._call("POST", "config", body)
 
     # ------------------------------------------------------------ OAuth
@@ -111,15 +115,20 @@ class SandboxControl:
         return self.base_url + "o/oauth2/v2/auth?" + urlencode(params)
 
     # ------------------------------------------------------------ accounts and calendars
-    def create_account(self, email: str, name: str | None = None) -> dict[str, Any]:
-        """Create an account and its primary calendar (id = email)."""
-        return self._call("POST", "accounts", {"email": email, "name": name})
+    def create_account(self, email: str, name: str | None = None, time_zone: str | None = None) -> dict[str, Any]:
+        """Create an account and its primary calendar (id = email) in ``time_zone`` (IANA name,
+        default UTC): the account's zone, as on Google."""
+        body: dict[str, Any] = {"email": email, "name": name}
+        if time_zone is not None:
+            body["time_zone"] = time_zone
+        return self._call("POST", "accounts", body)
 
     def accounts(self) -> list[dict[str, Any]]:
         return self._call("GET", "accounts")
 
-    def create_calendar(self, email: str, summary: str, time_zone: str = "UTC") -> dict[str, Any]:
-        """A secondary calendar ``<random>@group.calendar.google.com`` in email's calendarList."""
+    def create_calendar(self, email: str, summary: str, time_zone: str | None = None) -> dict[str, Any]:
+        """A secondary calendar ``<random>@group.calendar.google.com`` in email's calendarList,
+        in ``time_zone`` (default: the account's zone)."""
         return self._call("POST", f"accounts/{_q(email)}/calendars", {"summary": summary, "time_zone": time_zone})
 
     # ------------------------------------------------------------ owner edits (as in Google's UI)

@@ -51,11 +51,14 @@ def config() -> Response:
             sb.state.push_max_attempts = int(body["push_max_attempts"])
         if "access_token_ttl" in body:
             sb.state.access_token_ttl = int(body["access_token_ttl"])
+        if "updated_min_horizon_days" in body:
+            sb.state.updated_min_horizon_days = float(body["updated_min_horizon_days"])
         return json_response(
             {
                 "push_retry_base_seconds": sb.state.push_retry_base,
                 "push_max_attempts": sb.state.push_max_attempts,
                 "access_token_ttl": sb.state.access_token_ttl,
+                "updated_min_horizon_days": sb.state.updated_min_horizon_days,
             }
         )
 
@@ -94,7 +97,7 @@ def create_account() -> Response:
     body = _body()
     with sb.state.lock:
         try:
-            account = sb.service.create_account(body.get("email", ""), body.get("name"))
+            account = sb.service.create_account(body.get("email", ""), body.get("name"), body.get("time_zone", "UTC"))
         except ValueError as exc:
             return _fail(409 if "exists" in str(exc) else 400, str(exc))
         return json_response(account)
@@ -104,8 +107,8 @@ def create_account() -> Response:
 def create_calendar(email: str) -> Response:
     sb = sandbox()
     body = _body()
-    tz = body.get("time_zone", "UTC")
-    if get_zone(tz) is None:
+    tz = body.get("time_zone")
+    if tz is not None and get_zone(tz) is None:
         return _fail(400, "unknown time zone")
     with sb.state.lock:
         if email not in sb.state.accounts:

@@ -68,6 +68,17 @@ def full_sync_required() -> ApiError:
     )
 
 
+def updated_min_too_long_ago() -> ApiError:
+    return ApiError(
+        410,
+        "updatedMinTooLongAgo",
+        "The requested minimum modification time lies too far in the past.",
+        domain="calendar",
+        location_type="parameter",
+        location="updatedMin",
+    )
+
+
 def auth_error() -> ApiError:
     return ApiError(
         401,
@@ -76,6 +87,18 @@ def auth_error() -> ApiError:
         location_type="header",
         location="Authorization",
         headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'},
+    )
+
+
+def login_required() -> ApiError:
+    """No credentials at all (Google's answer differs from a bad token's)."""
+    return ApiError(
+        401,
+        "required",
+        "Login Required",
+        location_type="header",
+        location="Authorization",
+        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
     )
 
 

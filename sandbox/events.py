@@ -20,6 +20,9 @@ from .timeutil import format_datetime, format_updated, get_zone, parse_date, par
 
 BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
 _ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_SOURCE_URL_RE = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
+MAX_REMINDER_OVERRIDES = 5
 
 WRITABLE = (
     "summary",
@@ -64,7 +67,18 @@ SYNC_FORBIDDEN = (
     "updatedMin",
 )
 
+MAX_PAGE = 2500
+
 Notifier = Callable[[str], None]
+
+
+def _check_sync_token_params(params: dict[str, Any]) -> None:
+    """400 for the parameters the reference forbids together with ``syncToken``."""
+    for name in SYNC_FORBIDDEN:
+        if name in params:
+            raise errors.invalid_parameter(name, f"The parameter {name} cannot be combined with syncToken.")
+    if params.get("showDeleted") is False:
+        raise errors.invalid_parameter("showDeleted", "showDeleted may not be false together with syncToken.")
 
 
 def new_event_id() -> str:
@@ -181,6 +195,36 @@ def _validate_ext(ext: Any) -> dict[str, Any]:
     return out
 
 
+def _validate_attendees(attendees: list[Any]) -> list[Any]:
+    for a in attendees:
+        if not isinstance(a, dict) or not a.get("email"):
+            raise errors.required("Missing attendee email.")
+        if not _EMAIL_RE.match(a["email"]):
+            raise errors.invalid("Invalid attendee email.")
+    return attendees
+
+
+def _validate_reminders(rem: dict[str, Any]) -> dict[str, Any]:
+    overrides = rem.get("overrides") or []
+    if rem.get("useDefault") and overrides:
+        raise errors.invalid("Cannot specify both default reminders and overrides at the same time.")
+    if len(overrides) > MAX_REMINDER_OVERRIDES:
+        raise errors.invalid(f"Too many reminder overrides (at most {MAX_REMINDER_OVERRIDES}).")
+    for o in overrides:
+        if o.get("method") not in ("email", "popup") or not isinstance(o.get("minutes"), int):
+            raise errors.invalid("Invalid value for: reminders.overrides")
+        if not 0 <= o["minutes"] <= 40320:
+            raise errors.invalid("Invalid reminder minutes.")
+    return rem
+
+
+def _validate_source(source: dict[str, Any]) -> dict[str, Any]:
+    url = source.get("url")
+    if url is not None and not _SOURCE_URL_RE.match(url):
+        raise errors.invalid("Invalid source URL: the scheme must be http or https.")
+    return source
+
+
 def validate_event(ev: dict[str, Any], is_instance: bool) -> dict[str, Any]:
     """Validate the writable part of an event; return the normalized writable fields."""
     recurring = bool(ev.get("recurrence"))
@@ -211,21 +255,11 @@ def validate_event(ev: dict[str, Any], is_instance: bool) -> dict[str, Any]:
         if ext:
             out["extendedProperties"] = ext
     if ev.get("attendees") is not None:
-        for a in ev["attendees"]:
-            if not isinstance(a, dict) or not a.get("email"):
-                raise errors.required("Missing attendee email.")
-        out["attendees"] = ev["attendees"]
+        out["attendees"] = _validate_attendees(ev["attendees"])
     if ev.get("reminders") is not None:
-        rem = ev["reminders"]
-        overrides = rem.get("overrides") or []
-        if rem.get("useDefault") and overrides:
-            raise errors.invalid("Cannot specify both default reminders and overrides at the same time.")
-        for o in overrides:
-            if o.get("method") not in ("email", "popup") or not isinstance(o.get("minutes"), int):
-                raise errors.invalid("Invalid value for: reminders.overrides")
-            if not 0 <= o["minutes"] <= 40320:
-                raise errors.invalid("Invalid reminder minutes.")
-        out["reminders"] = rem
+        out["reminders"] = _validate_reminders(ev["reminders"])
+    if ev.get("source") is not None:
+        out["source"] = _validate_source(ev["source"])
     for key in WRITABLE:
         if (
             key not in out
@@ -237,16 +271,70 @@ def validate_event(ev: dict[str, Any], is_instance: bool) -> dict[str, Any]:
 
 
 def merge_patch(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """PATCH semantics: objects merge recursively, arrays replace, null clears."""
+    """PATCH semantics: objects merge field by field (start/end too), arrays replace, null clears."""
     out = copy.deepcopy(base)
     for k, v in patch.items():
         if v is None:
             out.pop(k, None)
-        elif isinstance(v, dict) and isinstance(out.get(k), dict) and k not in ("start", "end", "originalStartTime"):
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = merge_patch(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
     return out
+
+
+MISSING: Any = object()
+# Fields an exception takes from its series unless it overrides them (its times are its own).
+FOLLOWS_SERIES = tuple(k for k in WRITABLE if k not in ("start", "end", "recurrence", "sequence"))
+
+
+def follow_series(old: Any, new: Any, mine: Any) -> Any:
+    """An exception's value after its series went from ``old`` to ``new`` (``MISSING`` = unset).
+
+    Not overridden (equal to the series' old value): take the new one. Objects are compared
+    member by member, so an exception that overrides one extended property still follows the others.
+    """
+    if mine == old:
+        return new if new is MISSING else copy.deepcopy(new)
+    if not (isinstance(old, dict) and isinstance(new, dict) and isinstance(mine, dict)):
+        return mine
+    out: dict[str, Any] = {}
+    for key in [*mine, *(k for k in new if k not in mine)]:
+        value = follow_series(old.get(key, MISSING), new.get(key, MISSING), mine.get(key, MISSING))
+        if value is not MISSING:
+            out[key] = value
+    return out
+
+
+class SeriesFilter:
+    """Restricts a listing to one series' instances (``events.instances``), optionally to the
+    one whose original start is ``original_start``."""
+
+    def __init__(self, event_id: str, original_start: dt.datetime | dt.date | None) -> None:
+        self.event_id = event_id
+        self.original_start = original_start
+
+    def related(self, rec: dict[str, Any]) -> bool:
+        """The series itself (expanded by the caller) or one of its exceptions."""
+        if rec["id"] == self.event_id:
+            return True
+        return rec.get("recurringEventId") == self.event_id and self.wanted(rec)
+
+    def wanted(self, instance: dict[str, Any]) -> bool:
+        if self.original_start is None:
+            return True
+        original = spec_value(instance["originalStartTime"])
+        return type(original) is type(self.original_start) and original == self.original_start
+
+
+def _parse_original_start(value: str | None) -> dt.datetime | dt.date | None:
+    """``originalStart`` of events.instances: an RFC 3339 date-time (with offset) or a date."""
+    if value is None:
+        return None
+    parsed = parse_rfc3339(value) or parse_date(value)
+    if parsed is None:
+        raise errors.invalid_parameter("originalStart", f"Invalid value for originalStart: {value}")
+    return parsed
 
 
 # ---------------------------------------------------------------------------- service
@@ -260,19 +348,30 @@ class CalendarService:
         self.notify = notify or (lambda cal_id: None)
 
     # ------------------------------------------------------------ accounts / calendars
-    def create_account(self, email: str, name: str | None = None) -> dict[str, Any]:
+    def create_account(self, email: str, name: str | None = None, time_zone: str = "UTC") -> dict[str, Any]:
+        """An account whose primary calendar (id = email) is in the account's ``time_zone``."""
         st = self.state
         if not isinstance(email, str) or not re.match(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$", email):
             raise ValueError("malformed email")
         if email in st.accounts:
             raise ValueError("account exists")
-        st.accounts[email] = {"email": email, "name": name or email.split("@")[0], "calendars": []}
-        self._add_calendar(email, email, name or email, "UTC", primary=True)
+        if get_zone(time_zone) is None:
+            raise ValueError("unknown time zone")
+        st.accounts[email] = {
+            "email": email,
+            "name": name or email.split("@")[0],
+            "time_zone": time_zone,
+            "calendars": [],
+        }
+        self._add_calendar(email, email, name or email, time_zone, primary=True)
         return dict(st.accounts[email])
 
-    def create_calendar(self, email: str, summary: str, time_zone: str = "UTC") -> dict[str, Any]:
-        if email not in self.state.accounts:
+    def create_calendar(self, email: str, summary: str, time_zone: str | None = None) -> dict[str, Any]:
+        """A secondary calendar in ``time_zone`` (default: the account's zone)."""
+        account = self.state.accounts.get(email)
+        if account is None:
             raise KeyError("unknown account")
+        time_zone = time_zone or account.get("time_zone", "UTC")
         if get_zone(time_zone) is None:
             raise ValueError("unknown time zone")
         cal_id = random_token(26, "0123456789abcdefghijklmnopqrstuvwxyz") + "@group.calendar.google.com"
@@ -559,6 +658,7 @@ class CalendarService:
                 "sequence number of the resource."
             )
         significant = any(fields.get(k) != current.get(k) for k in ("start", "end", "recurrence"))
+        old_series = copy.deepcopy(current) if existing.get("recurrence") else None
         rec = self._materialize(cal, event_id)
         for k in WRITABLE:
             rec.pop(k, None)
@@ -572,8 +672,27 @@ class CalendarService:
         else:
             rec["sequence"] = old_seq + (1 if significant else 0)
         self._touch(cal, rec)
+        if old_series is not None:
+            self._follow_series(cal, old_series, rec)
         self.notify(cal["id"])
         return rec
+
+    def _follow_series(self, cal: dict[str, Any], old: dict[str, Any], parent: dict[str, Any]) -> None:
+        """Carry a series edit to its live exceptions, field by field, where they did not override it."""
+        for rec in self.state.events[cal["id"]].values():
+            if rec.get("recurringEventId") != parent["id"] or rec["status"] == "cancelled":
+                continue
+            changed = False
+            for key in FOLLOWS_SERIES:
+                value = follow_series(old.get(key, MISSING), parent.get(key, MISSING), rec.get(key, MISSING))
+                if value is MISSING and key in rec:
+                    del rec[key]
+                    changed = True
+                elif value is not MISSING and rec.get(key, MISSING) != value:
+                    rec[key] = value
+                    changed = True
+            if changed:
+                self._touch(cal, rec)
 
     def delete(self, cal: dict[str, Any], event_id: str, if_match: str | None) -> None:
         existing = self.find(cal, event_id)
@@ -592,8 +711,51 @@ class CalendarService:
                     self._touch(cal, other)
         self.notify(cal["id"])
 
+    def move(self, cal: dict[str, Any], event_id: str, dest: dict[str, Any]) -> dict[str, Any]:
+        """events.move: the event (a series with its exceptions) changes calendar, keeping its id.
+
+        The source keeps a cancelled record (so incremental sync reports the removal); the
+        destination gets new records (reported as new). Only default events; not instances.
+        """
+        rec = self._movable(cal, event_id)
+        if dest["id"] == cal["id"]:
+            return rec
+        moving = [rec] + [r for r in self.state.events[cal["id"]].values() if r.get("recurringEventId") == event_id]
+        target = self.state.events[dest["id"]]
+        if any(r["id"] in target and not target[r["id"]].get("_moved_out") for r in moving):
+            raise errors.duplicate()
+        order = self.state.next_order()
+        for old in moving:
+            new = {k: copy.deepcopy(v) for k, v in old.items() if k != "_moved_out"}
+            new.update(organizer=self._organizer(dest), htmlLink=self._html_link(dest["id"], new["id"]), _order=order)
+            target[new["id"]] = new
+            self._touch(dest, new)
+            old["status"] = "cancelled"
+            old["_moved_out"] = True
+            self._touch(cal, old)
+        self.notify(cal["id"])
+        self.notify(dest["id"])
+        return target[event_id]
+
+    def _movable(self, cal: dict[str, Any], event_id: str) -> dict[str, Any]:
+        rec = self.state.events[cal["id"]].get(event_id)
+        if rec is None and self._split_instance_id(cal, event_id) is None:
+            raise errors.not_found()
+        if rec is None or rec.get("recurringEventId"):
+            raise ApiError(
+                400, "cannotChangeOrganizerOfInstance", "Cannot change the organizer of an instance.", domain="calendar"
+            )
+        if rec["status"] == "cancelled":
+            raise errors.deleted()
+        if rec.get("eventType", "default") != "default":
+            raise ApiError(400, "eventTypeRestriction", "Only events of type default can be moved.", domain="calendar")
+        return rec
+
     # ------------------------------------------------------------ listing
-    def list_events(self, cal: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def list_events(
+        self, cal: dict[str, Any], params: dict[str, Any], series_filter: SeriesFilter | None = None
+    ) -> dict[str, Any]:
+        """events.list; with ``series_filter``, events.instances (one series' occurrences, no sync token)."""
         st = self.state
         store = st.events[cal["id"]]
         cal_tz = get_zone(cal["timeZone"])
@@ -604,14 +766,12 @@ class CalendarService:
             if z is None:
                 raise errors.invalid_parameter("timeZone", "Invalid time zone: " + params["timeZone"])
             out_tz = z
-        max_results = params.get("maxResults", 250)
-        if max_results > 2500:
-            raise errors.invalid_parameter("maxResults", "Invalid value for: maxResults (at most 2500)")
+        # Google never returns more than 2500 events a page, whatever maxResults asks for.
+        max_results = min(params.get("maxResults", 250), MAX_PAGE)
         sync_token = params.get("syncToken")
         if sync_token is not None:
-            for name in SYNC_FORBIDDEN:
-                if name in params:
-                    raise errors.invalid_parameter(name, f"The parameter {name} cannot be combined with syncToken.")
+            _check_sync_token_params(params)
+        self._check_updated_min(params.get("updatedMin"))
         single = params.get("singleEvents", False)
         show_deleted = params.get("showDeleted", False)
         order_by = params.get("orderBy")
@@ -640,6 +800,8 @@ class CalendarService:
                 "userIp",
             )
         }
+        if series_filter is not None:
+            fingerprint["_series"] = series_filter.event_id
         since: int | None = None
         if sync_token is not None:
             tok = st.sync_tokens.get(sync_token)
@@ -714,6 +876,8 @@ class CalendarService:
             return [base_order, o, rec["id"]]
 
         for rec in store.values():
+            if series_filter is not None and not series_filter.related(rec):
+                continue
             if since is not None and rec["_seq"] <= since:
                 continue
             if updated_min is not None and rec.get("_us", 0) < updated_min.timestamp() * 1_000_000:
@@ -743,7 +907,7 @@ class CalendarService:
                         if inst_id in store:
                             continue  # the exception record stands for it
                         inst = self._virtual_instance(cal, rec, original)
-                        if window_ok(inst):
+                        if window_ok(inst) and (series_filter is None or series_filter.wanted(inst)):
                             items.append((sort_key(inst, rec["_order"]), inst, False))
                 else:
                     if t_min is None and t_max is None:
@@ -791,7 +955,7 @@ class CalendarService:
                 },
             )
             result["nextPageToken"] = tok
-        elif not any(
+        elif series_filter is None and not any(
             k in params
             for k in ("orderBy", "q", "iCalUID", "privateExtendedProperty", "sharedExtendedProperty", "updatedMin")
         ):
@@ -799,6 +963,26 @@ class CalendarService:
             st.remember(st.sync_tokens, tok, {"calendar_id": cal["id"], "seq": started_seq}, limit=100000)
             result["nextSyncToken"] = tok
         return result
+
+    def _check_updated_min(self, updated_min: dt.datetime | None) -> None:
+        """410 when ``updatedMin`` lies before the horizon deleted events are kept for."""
+        if updated_min is None:
+            return
+        horizon = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.state.updated_min_horizon_days)
+        if updated_min < horizon:
+            raise errors.updated_min_too_long_ago()
+
+    def instances(self, cal: dict[str, Any], event_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """events.instances: the occurrences of a series, as ``singleEvents=true`` lists them."""
+        parent = self.state.events[cal["id"]].get(event_id)
+        if parent is None:
+            raise errors.not_found()
+        if parent["status"] == "cancelled":
+            raise errors.deleted()
+        if not parent.get("recurrence"):
+            raise errors.invalid(f"Event {event_id} is not a recurring event: it has no instances.")
+        only = SeriesFilter(event_id, _parse_original_start(params.get("originalStart")))
+        return self.list_events(cal, {**params, "singleEvents": True}, series_filter=only)
 
     def expire_sync_tokens(self, email: str | None = None, calendar_id: str | None = None) -> int:
         st = self.state

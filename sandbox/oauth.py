@@ -73,13 +73,29 @@ def issue_tokens(state: State, email: str, client_id: str, scopes: list[str], wi
     return out
 
 
-def new_access_token(state: State, grant_id: str) -> dict[str, Any]:
+def new_access_token(state: State, grant_id: str, scopes: list[str] | None = None) -> dict[str, Any]:
+    """A new access token for the grant, for ``scopes`` (a subset of the grant's) or all of them."""
     token = "ya29.a0" + random_token(150, TOKEN_ALPHABET)
     ttl = state.access_token_ttl
-    state.access_tokens[token] = {"grant_id": grant_id, "expires_at": time.time() + ttl}
-    grant = state.grants[grant_id]
+    info: dict[str, Any] = {"grant_id": grant_id, "expires_at": time.time() + ttl}
+    if scopes is not None:
+        info["scopes"] = scopes
+    state.access_tokens[token] = info
+    granted = scopes if scopes is not None else state.grants[grant_id]["scopes"]
     state.dirty = True
-    return {"access_token": token, "expires_in": ttl, "scope": " ".join(grant["scopes"]), "token_type": "Bearer"}
+    return {"access_token": token, "expires_in": ttl, "scope": " ".join(granted), "token_type": "Bearer"}
+
+
+def _refresh_scopes(grant: dict[str, Any]) -> list[str] | None | Response:
+    """The scopes a refresh asks for: None (all granted), a subset, or an ``invalid_scope`` answer
+    when it asks for more than the grant holds (RFC 6749 section 6)."""
+    asked = request.form.get("scope")
+    if asked is None or not asked.strip():
+        return None
+    scopes = normalize_scopes(asked.split())
+    if scopes is None or not set(scopes) <= set(grant["scopes"]):
+        return _token_error(400, "invalid_scope", "The requested scope exceeds the scope granted by the owner.")
+    return scopes
 
 
 def _b64(data: bytes) -> str:
@@ -299,7 +315,10 @@ def token() -> Response:
                 return _token_error(400, "invalid_grant", "Token has been expired or revoked.")
             if grant["client_id"] != client["client_id"]:
                 return _token_error(401, "unauthorized_client", "Unauthorized")
-            return _token_ok(new_access_token(sb.state, grant["id"]))
+            scopes = _refresh_scopes(grant)
+            if isinstance(scopes, Response):
+                return scopes
+            return _token_ok(new_access_token(sb.state, grant["id"], scopes))
         return _token_error(400, "unsupported_grant_type", f"Invalid grant_type: {grant_type}")
 
 

@@ -95,14 +95,27 @@ def _request_validator(schema_name: str) -> Any:
 
 
 def validate_body(schema_name: str, body: Any) -> None:
-    """400 when a request body does not match the types of the discovery schema."""
+    """400 when a request body does not match the types of the discovery schema.
+
+    A ``null`` object member means "not set" (patch: "clear"), so it is not type-checked.
+    """
     if not isinstance(body, dict):
         raise ApiError(400, "parseError", "Parse Error")
-    errors = sorted(_request_validator(schema_name).iter_errors(body), key=lambda e: list(e.path))
+    checked = without_nulls(body)
+    errors = sorted(_request_validator(schema_name).iter_errors(checked), key=lambda e: list(e.path))
     if errors:
         err = errors[0]
         where = ".".join(str(p) for p in err.path) or "body"
         raise ApiError(400, "invalid", f"Invalid value for: {where}", location_type="body", location=where)
+
+
+def without_nulls(value: Any) -> Any:
+    """``value`` without object members that are ``null`` (array items are kept as they are)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
 
 
 GLOBAL_PARAMS = ("alt", "fields", "key", "oauth_token", "prettyPrint", "quotaUser", "userIp", "access_token")

@@ -28,6 +28,9 @@ _SNAPSHOT_KEYS = (
     "order",
 )
 
+# How long deleted events are kept: an older ``updatedMin`` answers 410 updatedMinTooLongAgo.
+DEFAULT_UPDATED_MIN_HORIZON_DAYS = 28
+
 
 def random_token(n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
@@ -45,6 +48,7 @@ class State:
         self.push_retry_base = 0.5
         self.push_max_attempts = 6
         self.push_timeout = 5.0
+        self.updated_min_horizon_days = DEFAULT_UPDATED_MIN_HORIZON_DAYS
         self.log: list[dict[str, Any]] = []
         self.faults: list[dict[str, Any]] = []
         self.page_tokens: dict[str, dict[str, Any]] = {}
@@ -79,6 +83,7 @@ class State:
             self.push_retry_base = self.default_push_retry_base
             self.push_max_attempts = 6
             self.access_token_ttl = self.default_access_token_ttl
+            self.updated_min_horizon_days = DEFAULT_UPDATED_MIN_HORIZON_DAYS
             self.dirty = True
 
     # ------------------------------------------------------------------ clocks

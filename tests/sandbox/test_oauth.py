@@ -198,3 +198,14 @@ def test_revoke_grant_and_expire_access_tokens(sandbox_url: str, sandbox: Sandbo
         }
     )
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+
+
+def test_refresh_with_a_scope_beyond_the_grant_is_invalid_scope(sandbox_url: str, sandbox: SandboxControl) -> None:
+    sandbox.create_oauth_client(CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI])
+    sandbox.create_account(ALICE)
+    tokens = sandbox.issue_access_token(ALICE, CLIENT_ID, [CAL + ".readonly"])
+    creds = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": tokens["refresh_token"]}
+    wider = token({"_base": sandbox_url, **creds, "grant_type": "refresh_token", "scope": CAL})
+    assert wider.status_code == 400 and wider.json()["error"] == "invalid_scope"
+    same = token({"_base": sandbox_url, **creds, "grant_type": "refresh_token", "scope": CAL + ".readonly"})
+    assert same.status_code == 200 and same.json()["scope"] == CAL + ".readonly"

@@ -137,3 +137,28 @@ def test_stop_and_expiry_end_notifications(api: Api, receiver: Receiver, sandbox
         "calendar.channels.stop", "POST", "channels/stop", json={"id": ch2["id"], "resourceId": ch2["resourceId"]}
     )
     assert gone.status_code == 404
+
+
+def test_resource_id_is_the_watched_resources_and_stop_needs_the_pair(
+    api: Api, receiver: Receiver, sandbox: SandboxControl
+) -> None:
+    old = watch(api, receiver.url, chan_id="chan-old")
+    new = watch(api, receiver.url, chan_id="chan-new")  # renewal overlap: same calendar, same resource
+    assert old["resourceId"] == new["resourceId"]
+    other_cal = sandbox.create_calendar(ALICE, "Other")
+    body = {"id": "chan-other", "type": "web_hook", "address": receiver.url}
+    other = api.call("calendar.events.watch", "POST", f"calendars/{other_cal['id']}/events/watch", json=body).json()
+    assert other["resourceId"] != old["resourceId"]
+    receiver.wait_for(3)
+    wrong_pair = api.call(
+        "calendar.channels.stop", "POST", "channels/stop", json={"id": old["id"], "resourceId": other["resourceId"]}
+    )
+    assert wrong_pair.status_code == 404
+    stop = api.call(
+        "calendar.channels.stop", "POST", "channels/stop", json={"id": old["id"], "resourceId": old["resourceId"]}
+    )
+    assert stop.status_code == 204
+    api.insert(EV)
+    got = receiver.wait_for(4)
+    assert got[-1]["headers"]["X-Goog-Channel-ID"] == "chan-new"
+    assert got[-1]["headers"]["X-Goog-Resource-ID"] == old["resourceId"]

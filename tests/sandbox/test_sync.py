@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sandbox.control import SandboxControl
 
 from .conftest import ALICE, Api, timed
@@ -116,7 +118,8 @@ def test_show_deleted_and_updated_min(api: Api) -> None:
     assert [e["id"] for e in api.list().json()["items"]] == [keep["id"]]
     shown = api.list(showDeleted="true").json()["items"]
     assert {e["id"]: e["status"] for e in shown} == {keep["id"]: "confirmed", gone["id"]: "cancelled"}
-    since = api.list(updatedMin="2000-01-01T00:00:00Z").json()["items"]
+    an_hour_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = api.list(updatedMin=an_hour_ago).json()["items"]
     assert {e["id"] for e in since} == {keep["id"], gone["id"]}
     assert api.list(updatedMin="2999-01-01T00:00:00Z").json()["items"] == []
 
