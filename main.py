@@ -14,6 +14,20 @@ from flask import Request, Response
 
 from functions.web.errors import json_errors, not_implemented
 
+# Every entry point and its trigger type, for the local server and the deployment (infra/);
+# tests/unit/test_entry_points.py checks it against the functions defined below.
+SIGNATURES: dict[str, str] = {
+    "api": "http",
+    "pages": "http",
+    "oauth_callback": "http",
+    "calendar_webhook": "http",
+    "activities": "http",
+    "export_activities": "http",
+    "import_events": "http",
+    "renew_channels": "http",
+    "sync_worker": "cloudevent",
+}
+
 
 @functions_framework.http
 @json_errors

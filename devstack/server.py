@@ -36,24 +36,20 @@ PUBSUB_WORKER = "sync_worker"
 
 
 def function_signatures() -> dict[str, str]:
-    """Entry points of main.py and their signature type (``http`` or ``cloudevent``)."""
-    from functions_framework import _function_registry
+    """Entry points of main.py and their signature type (``http`` or ``cloudevent``), from main's own table."""
+    import main
 
-    import main  # noqa: F401 - importing registers the decorated functions
-
-    return {
-        name: str(kind)
-        for name, kind in _function_registry.REGISTRY_MAP.items()
-        if callable(getattr(main, name, None))
-    }
+    return dict(main.SIGNATURES)
 
 
 def build_app() -> Any:
     """The WSGI app: an index at ``/`` and every function mounted under its name."""
     signatures = function_signatures()
     mounts = {
-        f"/{name}": _root_path_as_slash(functions_framework.create_app(target=name, source=MAIN_SOURCE))
-        for name in signatures
+        f"/{name}": _root_path_as_slash(
+            functions_framework.create_app(target=name, source=MAIN_SOURCE, signature_type=kind)
+        )
+        for name, kind in signatures.items()
     }
     index = Flask("calbridge-dev", static_folder=str(FIREBASE_JS_DIR), static_url_path="/_static/firebasejs")
 

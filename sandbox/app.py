@@ -49,7 +49,6 @@ def set_method(name: str) -> None:
 def apply_faults(is_api_call: bool) -> None:
     """Raise the injected error (or sleep the injected delay) for this request, if any."""
     sb = sandbox()
-    path = request.path
     delay = 0.0
     err: ApiError | None = None
     with sb.state.lock:
@@ -72,7 +71,6 @@ def apply_faults(is_api_call: bool) -> None:
                 continue
             err = fault_error(int(fault["status"]), fault.get("reason"))
             break
-    _ = path
     if delay:
         time.sleep(delay)
     if err is not None:
