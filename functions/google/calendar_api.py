@@ -17,7 +17,6 @@ from typing import Any
 
 from functions.core import clock
 from functions.core.models import CalendarEntry
-from functions.google.calendar_client import calendar_entry
 from functions.google.calendar_port import (
     BatchCall,
     BatchResult,
@@ -26,6 +25,7 @@ from functions.google.calendar_port import (
     EventPage,
     InsertEvent,
     PatchEvent,
+    calendar_entry,
 )
 from functions.google.errors import AuthError, GoogleError, is_retryable
 from functions.google.retry import RetryPolicy
@@ -223,10 +223,10 @@ class GoogleCalendarApi:
                 self.session.refresh()
                 refreshed = True
                 redo += unauthorized
-            failed = [i for i in pending if isinstance(results[i], GoogleError) and is_retryable(results[i])]
+            failed = [i for i in pending if _retryable(results[i])]
             if failed and attempt < self.retry.max_attempts:
-                waits = [e.retry_after for i in failed if (e := results[i]) is not None and isinstance(e, GoogleError)]
-                self.retry.sleep(self.retry.backoff(attempt - 1, max((w for w in waits if w), default=None)))
+                retry_after = max((w for i in failed if (w := _retry_after(results[i]))), default=None)
+                self.retry.sleep(self.retry.backoff(attempt - 1, retry_after))
                 redo += failed
             pending = sorted(redo)
 
@@ -275,6 +275,14 @@ def _execute_once(request: Any) -> Any:
         return request.execute(num_retries=0)
     except LIBRARY_ERRORS as exc:
         raise typed_error(exc) from exc
+
+
+def _retryable(result: BatchResult) -> bool:
+    return isinstance(result, GoogleError) and is_retryable(result)
+
+
+def _retry_after(result: BatchResult) -> float | None:
+    return result.retry_after if isinstance(result, GoogleError) else None
 
 
 def _if_match(request: Any, etag: str | None) -> Any:

@@ -142,3 +142,14 @@ class CalendarApi(Protocol):
     ) -> EventPage:
         """One page of the instances of the series ``event_id``."""
         ...
+
+
+def calendar_entry(item: dict[str, Any]) -> CalendarEntry:
+    """A calendarList entry as the user sees it (their own name for it, if they set one)."""
+    return CalendarEntry(
+        id=str(item["id"]),
+        summary=str(item.get("summaryOverride") or item.get("summary") or item["id"]),
+        primary=bool(item.get("primary", False)),
+        access_role=str(item.get("accessRole") or "reader"),
+        time_zone=item.get("timeZone"),
+    )

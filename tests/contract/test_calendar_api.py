@@ -246,6 +246,13 @@ class CalendarApiContract:
         assert (calendars[work["id"]].summary, calendars[work["id"]].time_zone) == ("Work", "Europe/Berlin")
         assert not calendars[work["id"]].primary
 
+    def test_the_calendar_list_follows_its_pages(self, control: SandboxControl, api: GoogleCalendarApi) -> None:
+        control.clear_request_log()
+        for n in range(260):
+            control.create_calendar(ALICE, f"c{n}")
+        assert len(api.list_calendars()) == 261  # pages of at most 250
+        assert control.request_counts()["calendar.calendarList.list"] == 2
+
     # ------------------------------------------------------------------ tokens
     def test_an_expired_access_token_is_refreshed_once(
         self, control: SandboxControl, alice: Connection, tokens: dict[str, Any]
