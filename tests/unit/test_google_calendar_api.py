@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from functions.config import get_settings
+from functions.core.models import GoogleClientSettings, GoogleSecrets
 from functions.google.calendar_api import GoogleCalendarApi, discovery_document
 from functions.google.calendar_port import PatchEvent
+from functions.google.errors import InvalidClient, InvalidGrant
 from functions.google.session import GoogleSession
 
 BASE = "http://127.0.0.1:9/"
@@ -45,3 +50,15 @@ def test_a_session_keeps_the_configured_token_uri_and_a_naive_utc_expiry() -> No
     assert s.credentials.token_uri == BASE + "token"
     assert s.credentials.expiry is not None and s.credentials.expiry.tzinfo is None
     assert s.token_set().expires_at.tzinfo is UTC
+
+
+def test_a_session_from_stored_secrets_and_client_settings() -> None:
+    client = GoogleClientSettings(client_id="1-a.apps.googleusercontent.com", client_secret="s", redirect_url="x")
+    secrets = GoogleSecrets(refresh_token="1//r", access_token="ya29.x", access_token_expiry=datetime.now(UTC))
+    s = GoogleSession.from_secrets(secrets, client)
+    assert (s.credentials.token_uri, s.access_token) == (get_settings().oauth_token_url, "ya29.x")
+    assert GoogleSession.from_secrets(secrets, client, token_uri=BASE + "token").credentials.token_uri == BASE + "token"
+    with pytest.raises(InvalidGrant):
+        GoogleSession.from_secrets(GoogleSecrets(refresh_token=None), client)
+    with pytest.raises(InvalidClient):
+        GoogleSession.from_secrets(secrets, GoogleClientSettings())
