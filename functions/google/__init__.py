@@ -1,1 +1,2 @@
-"""Google OAuth 2.0 and Calendar API clients (plain HTTP, URLs from functions.config)."""
+"""Google: the Calendar port (calendar_port), its google-api-python-client adapter (calendar_api), sessions
+and refresh through google-auth (session), retries (retry), typed errors (errors), the OAuth flow (oauth_client)."""

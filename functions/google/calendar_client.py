@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from functions.core.models import CalendarEntry
+from functions.google.calendar_port import calendar_entry
 from functions.google.http import GoogleHttp, default_http
 
 CALENDAR_LIST_PAGE_SIZE = 250
@@ -45,14 +46,3 @@ class CalendarClient:
         self.http.request(
             "POST", self._url("channels/stop"), json={"id": channel_id, "resourceId": resource_id}, headers=headers
         )
-
-
-def calendar_entry(item: dict[str, Any]) -> CalendarEntry:
-    """A calendarList entry as the user sees it (their own name for it, if they set one)."""
-    return CalendarEntry(
-        id=str(item["id"]),
-        summary=str(item.get("summaryOverride") or item.get("summary") or item["id"]),
-        primary=bool(item.get("primary", False)),
-        access_role=str(item.get("accessRole") or "reader"),
-        time_zone=item.get("timeZone"),
-    )

@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import requests
-
 from functions.core import clock
 from functions.core.models import CALENDAR_SCOPE, TokenSet
 from functions.google.errors import (
+    GoogleError,
     InvalidGrant,
     OAuthError,
     RedirectUriMismatch,
@@ -118,14 +117,11 @@ class OAuthClient:
         """
         url = self.authorize_url(state=PROBE_CODE, code_challenge="x" * 43)
         try:
-            response = self.http.session.get(url, allow_redirects=False, timeout=self.http.timeout)
-        except requests.RequestException as exc:
-            raise TransportError(f"could not reach Google's consent endpoint: {exc}") from exc
-        if response.status_code == 400 and "redirect_uri_mismatch" in response.text:
-            raise RedirectUriMismatch("redirect_uri_mismatch: the redirect URL is not registered", 400,
-                                      "redirect_uri_mismatch")
-        if response.status_code >= 500:
-            raise ServerError(f"Google's consent endpoint answered {response.status_code}", response.status_code)
+            self.http.request("GET", url, allow_redirects=False)
+        except (RedirectUriMismatch, ServerError, TransportError):
+            raise
+        except GoogleError:
+            return  # other refusals (unknown client, ...) are check_client's to report
 
 
 def token_set_from_answer(answer: dict[str, Any], now: datetime) -> TokenSet:

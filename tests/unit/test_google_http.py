@@ -9,6 +9,7 @@ import requests
 from functions.google import errors
 from functions.google.http import GoogleHttp
 from functions.google.oauth_client import OAuthClient, OAuthEndpoints, token_set_from_answer
+from functions.google.retry import RetryPolicy
 
 
 def response(status: int, body: object = None, headers: dict | None = None) -> requests.Response:
@@ -68,7 +69,8 @@ class FakeSession:
 def http_with(answers: list, max_attempts: int = 4) -> tuple[GoogleHttp, FakeSession, list[float]]:
     sleeps: list[float] = []
     session = FakeSession(answers)
-    return GoogleHttp(max_attempts=max_attempts, sleep=sleeps.append, session=session), session, sleeps  # type: ignore[arg-type]
+    http = GoogleHttp(retry=RetryPolicy(max_attempts=max_attempts, sleep=sleeps.append), session=session)  # type: ignore[arg-type]
+    return http, session, sleeps
 
 
 def test_retryable_failures_are_retried_with_growing_capped_jittered_waits() -> None:
