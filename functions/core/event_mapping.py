@@ -90,7 +90,8 @@ def activity_to_event(activity: Activity) -> dict[str, Any]:
     """The body calbridge inserts or patches with.
 
     The event id is the one Google already knows (``sync.event_id``, e.g. after *Add into CRM*),
-    else ``event_id_for(activity.id)``. Description and location are always sent, ``""`` when empty,
+    else ``event_id_for(activity.id)``. The subject "(No title)" that import gives an untitled event goes
+    back as an empty summary. Description and location are always sent, ``""`` when empty,
     so a clear in the CRM clears Google. Attendees are sent only when the activity has some, without
     their answers, so a CRM without guests never strips the ones Google holds.
     """
@@ -99,7 +100,7 @@ def activity_to_event(activity: Activity) -> dict[str, Any]:
     event_id = activity.sync.event_id if activity.sync and activity.sync.event_id else event_id_for(activity.id)
     body: dict[str, Any] = {
         "id": event_id,
-        "summary": content.subject,
+        "summary": "" if content.subject == NO_TITLE else content.subject,
         "description": content.description,
         "location": content.location,
         "start": start,

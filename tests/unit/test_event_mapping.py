@@ -427,6 +427,12 @@ def test_a_blank_subject_hashes_as_the_title_it_comes_back_with() -> None:
     assert content_hash(untitled) == content_hash(body)
 
 
+def test_an_untitled_event_added_into_the_crm_stays_untitled_in_google() -> None:
+    added = read(google_event(**ALL_DAY))
+    assert added.content.subject == NO_TITLE
+    assert activity_to_event(added)["summary"] == ""
+
+
 def test_an_event_without_time_zone_hashes_with_the_calendar_zone() -> None:
     event = google_event(summary="x", start={"dateTime": "2026-05-01T10:00:00+02:00"},
                          end={"dateTime": "2026-05-01T11:00:00+02:00"})
