@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 
 class InvalidActivity(ValueError):
@@ -62,13 +63,21 @@ def _is_aware(value: object) -> bool:
     return isinstance(value, datetime) and value.utcoffset() is not None
 
 
+@cache
+def _iana_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones() - {"localtime"})  # "localtime" is this machine's, not a name
+
+
+def is_iana_zone(name: object) -> bool:
+    """Whether ``name`` is an IANA time zone name known here (exactly: no paths, case or spaces)."""
+    return isinstance(name, str) and name in _iana_zone_names()
+
+
 def check_time_zone(time_zone: object) -> str | None:
     """Why ``time_zone`` is not a usable IANA zone name, or None."""
     if not isinstance(time_zone, str) or not time_zone.strip():
         return "time_zone is required for a timed activity (an IANA name such as Europe/Madrid)"
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_iana_zone(time_zone):
         return f"time_zone {time_zone!r} is not an IANA time zone name"
     return None
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from functions.core.activity import ActivityTime, AllDay, InvalidActivity, Timed
+from functions.core.activity import ActivityTime, AllDay, InvalidActivity, Timed, is_iana_zone
 
 ONE_DAY = timedelta(days=1)
 
@@ -42,11 +42,7 @@ def _event_datetime(instant: datetime, time_zone: str) -> dict[str, str]:
 def usable_zone(name: object, fallback: str) -> str:
     """``name`` if it is an IANA zone this machine knows, else ``fallback`` (itself checked), else UTC."""
     for candidate in (name, fallback):
-        if isinstance(candidate, str) and candidate:
-            try:
-                ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
+        if isinstance(candidate, str) and is_iana_zone(candidate):
             return candidate
     return "UTC"
 

@@ -43,6 +43,9 @@ def test_timed_times_are_kept_in_utc_to_the_second() -> None:
         (T0, T0, "", "time_zone is required"),
         (T0, T0, "Mars/Olympus_Mons", "is not an IANA time zone name"),
         (T0, T0, "+02:00", "is not an IANA time zone name"),
+        (T0, T0, "Europe", "is not an IANA time zone name"),  # a directory of the zone database
+        (T0, T0, "europe/madrid", "is not an IANA time zone name"),
+        (T0, T0, "localtime", "is not an IANA time zone name"),
     ],
 )
 def test_a_bad_timed_span_is_refused_with_its_problem_named(start, end, zone, problem: str) -> None:
