@@ -89,8 +89,7 @@ def check_timed(start: object, end: object, time_zone: object) -> str | None:
             return f"{name} must be a datetime for a timed activity (use AllDay for dates)"
         if not _is_aware(value):
             return f"{name} must carry a UTC offset (a naive datetime is ambiguous)"
-    assert isinstance(start, datetime) and isinstance(end, datetime)
-    if end < start:
+    if isinstance(start, datetime) and isinstance(end, datetime) and end < start:
         return "end is before start"
     return check_time_zone(time_zone)
 
@@ -100,8 +99,7 @@ def check_all_day(start_date: object, end_date: object) -> str | None:
     for name, value in (("start_date", start_date), ("end_date", end_date)):
         if isinstance(value, datetime) or not isinstance(value, date):
             return f"{name} must be a date for an all-day activity (use Timed for datetimes)"
-    assert isinstance(start_date, date) and isinstance(end_date, date)
-    if end_date < start_date:
+    if isinstance(start_date, date) and isinstance(end_date, date) and end_date < start_date:
         return "end_date is before start_date (the CRM's end date is inclusive: one day has end_date == start_date)"
     return None
 

@@ -30,6 +30,7 @@ from functions.core.recurrence_mapping import (
     instance_event_id,
     instance_slot,
     instance_to_exception,
+    subject_to_summary,
 )
 
 __all__ = [
@@ -100,7 +101,7 @@ def activity_to_event(activity: Activity) -> dict[str, Any]:
     event_id = activity.sync.event_id if activity.sync and activity.sync.event_id else event_id_for(activity.id)
     body: dict[str, Any] = {
         "id": event_id,
-        "summary": "" if content.subject == NO_TITLE else content.subject,
+        "summary": subject_to_summary(content.subject),
         "description": content.description,
         "location": content.location,
         "start": start,

@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from functions.core.activity import Activity, ActivityContent, ActivityException, ActivityTime, AllDay, Timed
+from functions.core.activity import (
+    NO_TITLE,
+    Activity,
+    ActivityContent,
+    ActivityException,
+    ActivityTime,
+    AllDay,
+    Timed,
+)
 from functions.core.event_times import (
     NotAnActivity,
     event_time,
@@ -20,6 +28,11 @@ from functions.core.event_times import (
     parse_event_point,
     time_to_event_fields,
 )
+
+
+def subject_to_summary(subject: str) -> str:
+    """The ``summary`` for a subject: "(No title)", which import gives an untitled event, goes back untitled."""
+    return "" if subject == NO_TITLE else subject
 
 
 def instance_event_id(series_event_id: str, original_start: date | datetime) -> str:
@@ -63,7 +76,7 @@ def exception_to_instance(
     return instance_id, {
         **body,
         "status": "confirmed",
-        "summary": series.subject if exception.subject is None else exception.subject,
+        "summary": subject_to_summary(series.subject if exception.subject is None else exception.subject),
         "description": series.description if exception.description is None else exception.description,
         "location": series.location if exception.location is None else exception.location,
         "start": start,
@@ -93,7 +106,7 @@ def instance_to_exception(
     if series is not None:
         if time is not None and _same_time(time, instance_slot(series.time, original_start)):
             time = None
-        subject = None if subject in (None, series.subject) else subject
+        subject = None if subject in (None, series.subject, subject_to_summary(series.subject)) else subject
         description = None if (description or "") == series.description else (description or "")
         location = None if (location or "") == series.location else (location or "")
     return ActivityException(original_start, time=time, subject=subject, description=description, location=location)

@@ -81,6 +81,13 @@ def test_an_instance_retitled_only_keeps_its_slot_across_the_dst_change() -> Non
     assert body["end"]["dateTime"] == "2026-03-30T10:15:00+02:00"
 
 
+def test_an_untitled_series_keeps_its_instances_untitled() -> None:
+    untitled = replace(STAND_UP, subject="(No title)")
+    _, body = exception_to_instance(SERIES_ID, series(untitled), ActivityException(AFTER_DST, location="x"))
+    assert body["summary"] == ""
+    assert instance_to_exception(body, "UTC", series=untitled) == ActivityException(AFTER_DST, location="x")
+
+
 def test_an_all_day_series_instance_keeps_its_length() -> None:
     instance_id, body = exception_to_instance(SERIES_ID, series(HOLIDAY), ActivityException(date(2026, 8, 10),
                                                                                              subject="Away (half)"))
