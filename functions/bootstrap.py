@@ -11,6 +11,7 @@ import os
 import threading
 
 from functions.config import get_settings
+from functions.services.calendar_access import CalendarAccess
 from functions.services.channel_service import ChannelService
 from functions.services.connect_service import ConnectService
 from functions.services.link_service import LinkService
@@ -26,8 +27,9 @@ class Services:
     def __init__(self, adapters: Adapters) -> None:
         self.adapters = adapters
         self.tokens = TokenService(adapters)
-        self.channels = ChannelService(adapters, self.tokens)
-        self.connect = ConnectService(adapters, self.tokens, self.channels)
+        self.calendar_access = CalendarAccess(adapters)
+        self.channels = ChannelService(adapters, self.calendar_access)
+        self.connect = ConnectService(adapters, self.tokens, self.calendar_access, self.channels)
         self.links = LinkService(adapters, self.channels)
         self.settings = SettingsService(adapters)
         self.status = StatusService(adapters)

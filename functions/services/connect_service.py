@@ -18,6 +18,7 @@ from functions.core.oauth_state_rules import (
 )
 from functions.core.pkce import code_challenge_s256, new_code_verifier
 from functions.google.errors import GoogleError
+from functions.services.calendar_access import CalendarAccess, configured_client
 from functions.services.channel_service import ChannelService
 from functions.services.errors import DomainError, GoogleUnavailable
 from functions.services.ports import Adapters
@@ -39,11 +40,14 @@ class Disconnected:
 
 
 class ConnectService:
-    def __init__(self, adapters: Adapters, tokens: TokenService, channels: ChannelService) -> None:
+    def __init__(
+        self, adapters: Adapters, tokens: TokenService, access: CalendarAccess, channels: ChannelService
+    ) -> None:
         self.stores = adapters.stores
         self.google = adapters.google
         self.now = adapters.now
         self.tokens = tokens
+        self.access = access
         self.channels = channels
 
     def start(self, identity: Identity) -> ConnectStart:
@@ -82,8 +86,9 @@ class ConnectService:
             return EXCHANGE_FAILED
         calendars: list[CalendarEntry] | None
         try:
-            calendars = self.google.calendar(tokens.access_token).list_calendars()
-        except GoogleError as exc:
+            client = configured_client(self.stores)
+            calendars = self.google.calendar_api_for_tokens(tokens, client).list_calendars()
+        except (GoogleError, DomainError) as exc:
             log.warning("calendar list of %s could not be read after connecting: %s", state.uid, exc)
             calendars = None
         google_email = next((c.id for c in calendars or [] if c.primary), None)
@@ -93,9 +98,8 @@ class ConnectService:
     def refresh_calendars(self, identity: Identity) -> list[CalendarEntry]:
         """Read the user's calendar list from Google again (refreshing the token when needed)."""
         try:
-            calendars = self.tokens.call_with_token(
-                identity.uid, lambda token: self.google.calendar(token).list_calendars()
-            )
+            with self.access.calendar(identity.uid) as api:
+                calendars = api.list_calendars()
         except GoogleError as exc:
             raise GoogleUnavailable(f"Could not read your calendar list from Google: {exc.message}") from exc
         self.stores.users.save_calendars(identity.uid, calendars, self.now())

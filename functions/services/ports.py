@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Protocol
 
 from functions.core import clock
-from functions.core.models import CalendarEntry, GoogleClientSettings, TokenSet
+from functions.core.models import GoogleClientSettings, GoogleSecrets, TokenSet
+from functions.google.calendar_port import CalendarApi
 from functions.store.ports import Stores
 
 
@@ -29,20 +30,21 @@ class OAuthPort(Protocol):
     def check_redirect_url(self) -> None: ...
 
 
-class CalendarListPort(Protocol):
-    """The Calendar calls the settings need, with one access token."""
-
-    def list_calendars(self) -> list[CalendarEntry]: ...
-
-    def stop_channel(self, channel_id: str, resource_id: str) -> None: ...
-
-
 class GoogleGateway(Protocol):
-    """Builds the Google clients from the admin's settings and a user's access token."""
+    """Builds the Google clients: OAuth from the admin's settings, Calendar from a user's tokens."""
 
     def oauth(self, client: GoogleClientSettings) -> OAuthPort: ...
 
-    def calendar(self, access_token: str) -> CalendarListPort: ...
+    def calendar_api(
+        self,
+        secrets: GoogleSecrets,
+        client: GoogleClientSettings,
+        on_refresh: Callable[[TokenSet], None] | None = None,
+    ) -> CalendarApi:
+        """One session: the stored tokens read once, refreshed once on a 401 (``on_refresh`` gets the new ones)."""
+        ...
+
+    def calendar_api_for_tokens(self, tokens: TokenSet, client: GoogleClientSettings) -> CalendarApi: ...
 
 
 @dataclass(frozen=True)

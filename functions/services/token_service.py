@@ -13,7 +13,8 @@ from typing import TypeVar
 
 from functions.core.models import CONNECTED, NEEDS_REAUTH
 from functions.google.errors import AuthError, GoogleError, InvalidClient, InvalidGrant
-from functions.services.errors import GoogleRefusedClient, GoogleUnavailable, NeedsReauth, NotConfigured, NotConnected
+from functions.services.calendar_access import configured_client
+from functions.services.errors import GoogleRefusedClient, GoogleUnavailable, NeedsReauth, NotConnected
 from functions.services.ports import Adapters, OAuthPort
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,7 @@ class TokenService:
 
     def oauth_client(self) -> OAuthPort:
         """The OAuth client of the admin's saved settings; NotConfigured if there are none."""
-        client = self.stores.config.load_google_settings()
-        if not client.configured:
-            raise NotConfigured("The Google client settings are not saved yet; ask an admin to configure them.")
-        return self.google.oauth(client)
+        return self.google.oauth(configured_client(self.stores))
 
     def access_token(self, uid: str, force_refresh: bool = False) -> str:
         """A valid access token for the user; NotConnected / NeedsReauth / GoogleUnavailable otherwise."""

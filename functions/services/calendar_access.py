@@ -1,0 +1,81 @@
+"""One user's Google Calendar for one run: the tokens read once, refreshed once on a 401, the
+refreshed token saved; Google's refusals of the grant or the client turned into domain errors.
+
+    with access.calendar(uid) as api:
+        api.list_calendars()
+
+``invalid_grant`` marks the user ``needs_reauth`` (their sync stops until they reconnect).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from functions.core.models import CONNECTED, NEEDS_REAUTH, GoogleClientSettings, TokenSet
+from functions.google.calendar_port import CalendarApi
+from functions.google.errors import InvalidClient, InvalidGrant
+from functions.services.errors import GoogleRefusedClient, NeedsReauth, NotConfigured, NotConnected
+from functions.services.ports import Adapters
+from functions.store.ports import Stores
+
+log = logging.getLogger(__name__)
+
+
+def needs_reauth_error(error: str | None) -> NeedsReauth:
+    return NeedsReauth(
+        "Google no longer accepts calbridge's access to your calendar; use Authorize and Connect again.",
+        {"error": error},
+    )
+
+
+def configured_client(stores: Stores) -> GoogleClientSettings:
+    """The admin's saved client settings; NotConfigured if there are none yet."""
+    client = stores.config.load_google_settings()
+    if not client.configured:
+        raise NotConfigured("The Google client settings are not saved yet; ask an admin to configure them.")
+    return client
+
+
+class CalendarAccess:
+    def __init__(self, adapters: Adapters) -> None:
+        self.stores = adapters.stores
+        self.google = adapters.google
+        self.now = adapters.now
+
+    def open(self, uid: str) -> CalendarApi:
+        """The user's Calendar port; NotConnected, NeedsReauth or NotConfigured when there can be none."""
+        users = self.stores.users
+        user = users.get_user(uid)
+        if user is None or user.connection.status not in (CONNECTED, NEEDS_REAUTH):
+            raise NotConnected("You have not connected a Google account yet.")
+        if user.connection.status == NEEDS_REAUTH:
+            raise needs_reauth_error(user.connection.error)
+        client = configured_client(self.stores)
+        secrets = users.get_secrets(uid)
+        if secrets is None or not secrets.refresh_token:
+            error = "no usable refresh token is stored"
+            users.mark_needs_reauth(uid, error, self.now())
+            raise needs_reauth_error(error)
+        refresh_token = secrets.refresh_token
+
+        def saved(tokens: TokenSet) -> None:
+            users.save_access_token(uid, tokens, refresh_token, self.now())
+
+        return self.google.calendar_api(secrets, client, on_refresh=saved)
+
+    @contextmanager
+    def calendar(self, uid: str) -> Iterator[CalendarApi]:
+        """The user's Calendar port for a block of calls; a refused grant or client inside it is typed."""
+        api = self.open(uid)
+        try:
+            yield api
+        except InvalidGrant as exc:
+            log.warning("Google refused the grant of %s (%s): user needs to reconnect", uid, exc.message)
+            self.stores.users.mark_needs_reauth(uid, exc.message, self.now())
+            raise needs_reauth_error(exc.message) from exc
+        except InvalidClient as exc:
+            raise GoogleRefusedClient(
+                "Google refused calbridge's client settings; ask an admin to check them.", {"reason": exc.reason}
+            ) from exc
