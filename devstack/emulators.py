@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,8 +34,22 @@ INSTALL_GCLOUD = (
 )
 
 
-def require_java() -> str:
-    java = shutil.which("java")
+@dataclass(frozen=True)
+class Machine:
+    """What this machine offers: programs on the PATH, the environment, where things usually live.
+    The defaults are the real machine; a test hands in another to see what a bare one is told."""
+
+    which: Callable[[str], str | None] = shutil.which
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    repo_root: Path = REPO_ROOT
+    usual_sdk_roots: tuple[Path, ...] = USUAL_SDK_ROOTS
+
+
+THIS_MACHINE = Machine()
+
+
+def require_java(machine: Machine = THIS_MACHINE) -> str:
+    java = machine.which("java")
     if not java:
         raise StackError(
             "Java is missing: the Firestore and Pub/Sub emulators need Java 17 or newer "
@@ -42,17 +58,25 @@ def require_java() -> str:
     return java
 
 
+def gcloud_sdk_root(machine: Machine = THIS_MACHINE) -> Path:
+    """The Google Cloud CLI's root folder (holds ``platform/``); looked up once on the real machine."""
+    return _this_machines_sdk_root() if machine is THIS_MACHINE else _find_sdk_root(machine)
+
+
 @lru_cache(maxsize=1)
-def gcloud_sdk_root() -> Path:
-    """The Google Cloud CLI's root folder (holds ``platform/``)."""
+def _this_machines_sdk_root() -> Path:
+    return _find_sdk_root(THIS_MACHINE)
+
+
+def _find_sdk_root(machine: Machine) -> Path:
     candidates: list[Path] = []
-    if os.environ.get("CLOUDSDK_ROOT"):
-        candidates.append(Path(os.environ["CLOUDSDK_ROOT"]))
-    gcloud = shutil.which("gcloud")
+    if machine.environ.get("CLOUDSDK_ROOT"):
+        candidates.append(Path(machine.environ["CLOUDSDK_ROOT"]))
+    gcloud = machine.which("gcloud")
     if gcloud:
         # <root>/bin/gcloud, usually behind a symlink such as /usr/bin/gcloud.
         candidates.append(Path(os.path.realpath(gcloud)).parent.parent)
-    candidates += USUAL_SDK_ROOTS
+    candidates += machine.usual_sdk_roots
     for root in candidates:
         if (root / "platform").is_dir():
             return root
@@ -69,28 +93,28 @@ def gcloud_sdk_root() -> Path:
     raise StackError("The Google Cloud CLI was not found. " + INSTALL_GCLOUD)
 
 
-def firestore_jar() -> Path:
-    jar = gcloud_sdk_root() / "platform" / "cloud-firestore-emulator" / "cloud-firestore-emulator.jar"
+def firestore_jar(machine: Machine = THIS_MACHINE) -> Path:
+    jar = gcloud_sdk_root(machine) / "platform" / "cloud-firestore-emulator" / "cloud-firestore-emulator.jar"
     if not jar.is_file():
         raise StackError(f"The Firestore emulator is missing ({jar}). " + INSTALL_GCLOUD)
     return jar
 
 
-def pubsub_script() -> Path:
-    script = gcloud_sdk_root() / "platform" / "pubsub-emulator" / "bin" / "cloud-pubsub-emulator"
+def pubsub_script(machine: Machine = THIS_MACHINE) -> Path:
+    script = gcloud_sdk_root(machine) / "platform" / "pubsub-emulator" / "bin" / "cloud-pubsub-emulator"
     if not script.is_file():
         raise StackError(f"The Pub/Sub emulator is missing ({script}). " + INSTALL_GCLOUD)
     return script
 
 
-def firebase_cli() -> Path:
-    cli = REPO_ROOT / "node_modules" / ".bin" / "firebase"
+def firebase_cli(machine: Machine = THIS_MACHINE) -> Path:
+    cli = machine.repo_root / "node_modules" / ".bin" / "firebase"
     if not cli.exists():
         raise StackError(
             "firebase-tools is not installed in this checkout: run `npm ci` in the repository "
             "(needs Node.js 20 or newer and npm; the README's setup does it for you)."
         )
-    if not shutil.which("node"):
+    if not machine.which("node"):
         raise StackError("Node.js is missing: the Firebase Auth emulator needs Node.js 20 or newer.")
     return cli
 
