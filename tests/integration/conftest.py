@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
+
+from tests.support.consent import consent, query_of
 
 CLIENT_ID = "123456789012-calbridgetest.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-integration-test-secret"
@@ -38,32 +38,6 @@ class Api:
         return sender.request(method, self.base + path.lstrip("/"), json=body, headers=headers, timeout=30)
 
 
-class _ConsentForm(HTMLParser):
-    """The sandbox consent page's form: action, hidden fields, account choices."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.hidden: dict[str, str] = {}
-        self.accounts: list[str] = []
-        self.decisions: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.action = a.get("action")
-        elif tag == "input" and a.get("type") == "hidden":
-            self.hidden[a["name"]] = a.get("value", "")
-        elif tag == "input" and a.get("type") == "radio" and a.get("name") == "account":
-            self.accounts.append(a.get("value", ""))
-        elif tag == "button" and a.get("name") == "decision":
-            self.decisions.append(a.get("value", ""))
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
 @dataclass
 class ConnectFlow:
     """Authorize and Connect as a browser does it, one redirect at a time."""
@@ -79,15 +53,7 @@ class ConnectFlow:
 
     def consent(self, authorize_url: str, email: str, decision: str = "allow") -> str:
         """The sandbox consent page: choose the account, allow or deny; the redirect back."""
-        page = requests.get(authorize_url, allow_redirects=False, timeout=10)
-        assert page.status_code == 200, page.text
-        form = _ConsentForm()
-        form.feed(page.text)
-        assert email in form.accounts and decision in form.decisions, (form.accounts, form.decisions)
-        data = dict(form.hidden, account=email, decision=decision)
-        answer = requests.post(urljoin(authorize_url, form.action or ""), data=data, allow_redirects=False, timeout=10)
-        assert answer.status_code == 302, answer.text
-        return answer.headers["Location"]
+        return consent(requests, authorize_url, email, decision)
 
     def land(self, session: requests.Session, callback_url: str) -> str:
         """Google's redirect reaches oauth_callback in the browser; where it sends the browser."""
