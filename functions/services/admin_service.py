@@ -12,12 +12,20 @@ log = logging.getLogger(__name__)
 
 
 def set_admin(uid: str, admin: bool) -> dict[str, Any]:
-    """Grant or revoke the admin claim (other claims kept). Takes effect at the user's next token."""
+    """Grant or revoke the admin claim (other claims kept).
+
+    A grant reaches the user's next ID token. A removal takes effect at once: the user's refresh
+    tokens are revoked, so every ID token issued before is refused (``check_revoked``) and they
+    sign in again, without the claim.
+    """
     from firebase_admin import auth
 
     app = firebase_app()
     try:
         user = auth.get_user(uid, app=app)
+    except ValueError as exc:  # firebase-admin's own check of the uid's form
+        raise ServiceError(f"Not a valid uid: {exc}", {"fields": {"uid": str(exc)}}, status=400,
+                           code="invalid_request") from exc
     except auth.UserNotFoundError as exc:
         raise ServiceError(f"No user with uid {uid!r}.", status=404, code="unknown_user") from exc
     claims: dict[str, Any] = dict(user.custom_claims or {})
@@ -26,6 +34,8 @@ def set_admin(uid: str, admin: bool) -> dict[str, Any]:
     else:
         claims.pop("admin", None)
     auth.set_custom_user_claims(uid, claims or None, app=app)
+    if not admin:
+        auth.revoke_refresh_tokens(uid, app=app)
     log.info("admin claim of %s set to %s", uid, admin)
     return {"uid": uid, "admin": admin}
 

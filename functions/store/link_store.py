@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from functions.core.link_rules import activity_type_doc_id
 from functions.core.models import Link, RunInfo
 from functions.store.firestore_client import db, transactional
 
@@ -12,7 +13,7 @@ MAX_LINKS = 500
 
 
 def link_path(uid: str, activity_type: str) -> str:
-    return f"users/{uid}/links/{activity_type}"
+    return f"users/{uid}/links/{activity_type_doc_id(activity_type)}"
 
 
 def links_collection(uid: str) -> Any:

@@ -41,7 +41,13 @@ def put_admin_settings(request: Request, identity: Identity) -> Response:
     return json_response(settings_service.save_client_settings(identity, json_body(request)))
 
 
+MAX_UID_LENGTH = 128  # Firebase Auth's limit
+
+
 def post_user_admin(request: Request, identity: Identity, uid: str) -> Response:
+    if not 0 < len(uid) <= MAX_UID_LENGTH or not uid.isprintable():
+        raise ApiError(400, "invalid_request", f"The uid must be 1 to {MAX_UID_LENGTH} printable characters.",
+                       {"fields": {"uid": f"1 to {MAX_UID_LENGTH} printable characters"}})
     admin = json_body(request).get("admin")
     if not isinstance(admin, bool):
         raise ApiError(400, "invalid_request", "admin must be true or false.", {"fields": {"admin": "true or false"}})
@@ -108,8 +114,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/disconnect", post_disconnect, USER),
     Route("POST", "/calendars/refresh", post_calendars_refresh, USER),
     Route("GET", "/links", get_links, USER),
-    Route("PUT", "/links/{activity_type}", put_link, USER),
-    Route("DELETE", "/links/{activity_type}", delete_link, USER),
+    Route("PUT", "/links/{activity_type}", put_link, USER, rest=True),
+    Route("DELETE", "/links/{activity_type}", delete_link, USER, rest=True),
     Route("GET", "/status", get_status, USER),
 )
 
