@@ -50,3 +50,36 @@ def set_admin_by_email(email: str, admin: bool) -> dict[str, Any]:
         raise ServiceError(f"No user with email {email!r}; they must sign in once first.", status=404,
                            code="unknown_user") from exc
     return dict(set_admin(user.uid, admin), email=email)
+
+
+def users_status() -> dict[str, Any]:
+    """Every user the admin should see: all Firebase Auth users (name, email, admin, disabled),
+    merged by uid with the sync status of those who have a user document (``all_status``).
+
+    A user who never opened the settings has no document yet: they show as disconnected, no links.
+    A document whose Auth user is gone (deleted) is still listed, marked ``deleted``.
+    """
+    from firebase_admin import auth
+
+    from functions.core.models import Connection
+    from functions.core.views import connection_view
+    from functions.services import status_service
+
+    synced = {row["uid"]: row for row in status_service.all_status()["users"]}
+    rows: list[dict[str, Any]] = []
+    for record in auth.list_users(app=firebase_app()).iterate_all():
+        status = synced.pop(record.uid, None)
+        rows.append({
+            "uid": record.uid,
+            "email": record.email or (status or {}).get("email"),
+            "display_name": record.display_name,
+            "admin": (record.custom_claims or {}).get("admin") is True,
+            "disabled": bool(record.disabled),
+            "deleted": False,
+            "connection": status["connection"] if status else connection_view(Connection()),
+            "links": status["links"] if status else [],
+        })
+    for status in synced.values():
+        rows.append(dict(status, display_name=None, admin=False, disabled=False, deleted=True))
+    rows.sort(key=lambda row: ((row["email"] or "").lower(), row["uid"]))
+    return {"users": rows}

@@ -55,7 +55,7 @@ def post_user_admin(request: Request, identity: Identity, uid: str) -> Response:
 
 
 def get_admin_status(request: Request, identity: Identity) -> Response:
-    return json_response(status_service.all_status())
+    return json_response(admin_service.users_status())
 
 
 def post_connect(request: Request, identity: Identity) -> Response:

@@ -54,12 +54,21 @@ def test_an_admin_grants_and_revokes_admin(api: Api, admin: SignedIn, user: Sign
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "unknown_user")
 
 
-def test_admin_status_lists_every_user(api: Api, admin: SignedIn, user: SignedIn) -> None:
-    api.call("GET", "me", user.token)
+def test_admin_status_lists_every_user(api: Api, admin: SignedIn, user: SignedIn, auth_emulator: Any) -> None:
+    api.call("GET", "me", user.token)  # has a user document; the admin and Nadia do not
+    nadia = auth_emulator.create_user("nadia@example.com", "test-password", "Nadia Newcomer")
     users = api.call("GET", "admin/status", admin.token).json()["users"]
-    assert [(u["email"], u["connection"]["status"], u["links"]) for u in users] == [
-        ("user@example.com", "disconnected", [])
+    assert [(u["email"], u["display_name"], u["uid"], u["admin"], u["connection"]["status"], u["links"])
+            for u in users] == [
+        ("admin@example.com", None, admin.uid, True, "disconnected", []),
+        ("nadia@example.com", "Nadia Newcomer", nadia, False, "disconnected", []),
+        ("user@example.com", None, user.uid, False, "disconnected", []),
     ]
+    assert {(u["disabled"], u["deleted"]) for u in users} == {(False, False)}
+
+    auth.delete_user(user.uid, app=firebase_app())  # the document stays: the admin still sees it
+    gone = [u for u in api.call("GET", "admin/status", admin.token).json()["users"] if u["uid"] == user.uid]
+    assert [(u["email"], u["deleted"]) for u in gone] == [("user@example.com", True)]
 
 
 def test_the_admin_cli_grants_the_first_admin(
