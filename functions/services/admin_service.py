@@ -46,6 +46,8 @@ def set_admin_by_email(email: str, admin: bool) -> dict[str, Any]:
 
     try:
         user = auth.get_user_by_email(email, app=firebase_app())
+    except ValueError as exc:
+        raise ServiceError(f"Not a valid email: {exc}", status=400, code="invalid_request") from exc
     except auth.UserNotFoundError as exc:
         raise ServiceError(f"No user with email {email!r}; they must sign in once first.", status=404,
                            code="unknown_user") from exc

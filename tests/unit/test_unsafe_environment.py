@@ -63,5 +63,21 @@ def test_the_pubsub_worker_refuses_too(unsafe_env) -> None:
 
 
 def test_the_admin_cli_refuses_too(unsafe_env, capsys: pytest.CaptureFixture[str]) -> None:
-    assert admin_cli.main(["grant-admin", "someone@example.com"]) == 1
-    assert "FIREBASE_AUTH_EMULATOR_HOST is set" in capsys.readouterr().err
+    # Even in a process whose firebase-admin app was made earlier, under a safe configuration.
+    from functions.config import get_settings
+    from functions.services.firebase_app import firebase_app
+
+    unsafe_env.setenv("GOOGLE_CLOUD_PROJECT", "demo-earlier")
+    get_settings.cache_clear()
+    firebase_app()
+    unsafe_env.setenv("GOOGLE_CLOUD_PROJECT", "acme-crm-prod")
+    get_settings.cache_clear()
+    try:
+        assert admin_cli.main(["grant-admin", "someone@example.com"]) == 1
+        assert "FIREBASE_AUTH_EMULATOR_HOST is set" in capsys.readouterr().err
+    finally:  # made again, from the environment of the time, at its next use
+        import firebase_admin
+
+        from functions.services.firebase_app import APP_NAME
+
+        firebase_admin.delete_app(firebase_admin.get_app(APP_NAME))
