@@ -10,9 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import functions_framework
-from flask import Request, Response
+from flask import Request, Response, request
 
-from functions.web.errors import json_errors, not_implemented
+from functions.config import get_settings
+from functions.web.errors import error_response, json_errors, not_implemented
+
+
+@functions_framework.errorhandler(404)
+def _no_route(error: Exception) -> Response:
+    """A path functions-framework's own routing refuses (e.g. with a newline in it): JSON, like the rest."""
+    return error_response(404, "not_found", f"No route {request.method} {request.path}.")
 
 # Every entry point and its trigger type, for the local server and the deployment (infra/);
 # tests/unit/test_entry_points.py checks it against the functions defined below.
@@ -94,4 +101,5 @@ def renew_channels(request: Request) -> Response:
 @functions_framework.cloud_event
 def sync_worker(cloud_event: Any) -> None:
     """Pub/Sub worker: runs one user's export or import, bounded."""
+    get_settings()  # refuses an unsafe configuration (emulators outside a demo- project)
     return None

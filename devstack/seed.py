@@ -24,13 +24,19 @@ class DemoData:
     api_key: str = DEMO_API_KEY
 
 
+def seed_users(auth: AuthEmulator) -> tuple[str, str]:
+    """Create the demo admin (with the admin claim) and the demo user; their uids."""
+    admin_uid = auth.create_user(DEMO_ADMIN_EMAIL, DEMO_PASSWORD, "Demo Admin")
+    auth.set_claims(admin_uid, {"admin": True})
+    user_uid = auth.create_user(DEMO_USER_EMAIL, DEMO_PASSWORD, "Demo User")
+    return admin_uid, user_uid
+
+
 def seed_demo(auth: AuthEmulator, sandbox_url: str, public_base_url: str) -> DemoData:
     """Create the demo admin and user, an OAuth client and Google accounts with calendars."""
     from sandbox.control import SandboxControl
 
-    admin_uid = auth.create_user(DEMO_ADMIN_EMAIL, DEMO_PASSWORD, "Demo Admin")
-    auth.set_claims(admin_uid, {"admin": True})
-    user_uid = auth.create_user(DEMO_USER_EMAIL, DEMO_PASSWORD, "Demo User")
+    admin_uid, user_uid = seed_users(auth)
 
     redirect_uri = public_base_url + "oauth_callback"
     control = SandboxControl(sandbox_url)

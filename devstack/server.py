@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -55,7 +56,12 @@ def build_app() -> Any:
 
     @index.get("/")
     def list_functions() -> Any:
-        return jsonify({"functions": {name: f"/{name}" for name in sorted(signatures)}, "types": signatures})
+        # The Auth emulator's address lets `python -m devstack.token` sign a user in (local only).
+        return jsonify({
+            "functions": {name: f"/{name}" for name in sorted(signatures)},
+            "types": signatures,
+            "auth_emulator": os.environ.get("FIREBASE_AUTH_EMULATOR_HOST") or None,
+        })
 
     return DispatcherMiddleware(index, mounts)
 

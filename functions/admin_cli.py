@@ -28,14 +28,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         command.add_argument("email")
     args = parser.parse_args(argv)
 
-    from functions.services.admin_service import set_admin_by_email
+    from functions.bootstrap import services
 
     try:
-        result = set_admin_by_email(args.email, admin=args.command == "grant-admin")
+        user = services().admin.set_admin_by_email(args.email, admin=args.command == "grant-admin")
     except (DomainError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps(result))
+    print(json.dumps({"uid": user.uid, "admin": user.admin, "email": args.email}))
     return 0
 
 

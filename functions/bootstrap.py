@@ -11,11 +11,12 @@ import os
 import threading
 
 from functions.config import get_settings
+from functions.services.admin_service import AdminService
 from functions.services.calendar_access import CalendarAccess
 from functions.services.channel_service import ChannelService
 from functions.services.connect_service import ConnectService
 from functions.services.link_service import LinkService
-from functions.services.ports import Adapters
+from functions.services.ports import Adapters, IdentityPort
 from functions.services.settings_service import SettingsService
 from functions.services.status_service import StatusService
 from functions.services.token_service import TokenService
@@ -33,6 +34,11 @@ class Services:
         self.links = LinkService(adapters, self.channels)
         self.settings = SettingsService(adapters)
         self.status = StatusService(adapters)
+        self.admin = AdminService(adapters, self.status)
+
+    @property
+    def identity(self) -> IdentityPort:
+        return self.admin.identity
 
 
 def build_services(adapters: Adapters) -> Services:
@@ -40,12 +46,16 @@ def build_services(adapters: Adapters) -> Services:
 
 
 def real_adapters() -> Adapters:
-    """Firestore for the project of the environment (the emulator if set), Google at the configured URLs."""
+    """Firestore for the project of the environment (the emulator if set), Google at the configured URLs,
+    Firebase Auth."""
     from functions.google.gateway import HttpGoogleGateway
+    from functions.identity.firebase_identity import FirebaseIdentity
     from functions.store.firestore_client import new_firestore_client
     from functions.store.firestore_stores import FirestoreStores
 
-    return Adapters(stores=FirestoreStores(new_firestore_client()), google=HttpGoogleGateway())
+    return Adapters(
+        stores=FirestoreStores(new_firestore_client()), google=HttpGoogleGateway(), identity=FirebaseIdentity()
+    )
 
 
 _lock = threading.Lock()

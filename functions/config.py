@@ -64,9 +64,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "FIREBASE_AUTH_EMULATOR_HOST",
         "",
-        "host:port of the Firebase Auth emulator; set only locally. firebase-admin and the pages then use it.",
+        "host:port of the Firebase Auth emulator; set only locally (with a `demo-` project). "
+        "firebase-admin and the pages then use it.",
+    ),
+    Setting(
+        "FIRESTORE_EMULATOR_HOST",
+        "",
+        "host:port of the Firestore emulator; set only locally (with a `demo-` project).",
+    ),
+    Setting(
+        "PUBSUB_EMULATOR_HOST",
+        "",
+        "host:port of the Pub/Sub emulator; set only locally (with a `demo-` project).",
     ),
 )
+
+# With one of these set, the client libraries talk to an emulator; firebase-admin then accepts
+# unsigned and expired ID tokens. Allowed only with a ``demo-`` project id, which never reaches
+# a real project; anything else is refused (see :func:`check_emulators`).
+EMULATOR_VARIABLES = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
+DEMO_PROJECT_PREFIX = "demo-"
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
 
@@ -126,7 +143,24 @@ class Settings:
         return key
 
 
+def check_emulators(project_id: str | None, environ: dict[str, str] | None = None) -> None:
+    """ConfigError if an emulator variable is set while the project is not a ``demo-`` project.
+
+    An emulator variable in production would make firebase-admin accept forged sign-ins.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    set_vars = [name for name in EMULATOR_VARIABLES if environ.get(name)]
+    if set_vars and not (project_id or "").startswith(DEMO_PROJECT_PREFIX):
+        raise ConfigError(
+            f"{', '.join(set_vars)} {'is' if len(set_vars) == 1 else 'are'} set, but GOOGLE_CLOUD_PROJECT "
+            f"({project_id or 'not set'}) is not a '{DEMO_PROJECT_PREFIX}' project. Emulators are for local "
+            "runs only (they accept unsigned sign-in tokens): unset the emulator variables in production, "
+            f"or use a '{DEMO_PROJECT_PREFIX}...' project id locally."
+        )
+
+
 def _load() -> Settings:
+    check_emulators(_read("GOOGLE_CLOUD_PROJECT"))
     public = _read("CALBRIDGE_PUBLIC_BASE_URL")
     return Settings(
         project_id=_read("GOOGLE_CLOUD_PROJECT"),
@@ -145,7 +179,7 @@ def _load() -> Settings:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The settings, read from the environment once."""
+    """The settings, read from the environment once; ConfigError (every time) for an unsafe setup."""
     return _load()
 
 

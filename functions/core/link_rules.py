@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +39,8 @@ def check_link_body(body: dict[str, Any]) -> tuple[LinkInput | None, dict[str, s
             errors[name] = f"{name} must be true or false."
         else:
             flags[name] = value
+    if flags.get("import_existing") and not flags.get("import"):
+        errors["import_existing"] = "Import existing needs Import: turn Import on too, or Import existing off."
     if errors:
         return None, errors
     assert isinstance(calendar_id, str)
@@ -62,3 +67,27 @@ def access_errors(calendar: CalendarEntry, wanted: LinkInput) -> dict[str, str]:
 def conflicting_link(links: Iterable[Link], activity_type: str, calendar_id: str) -> Link | None:
     """Another activity type of the same user already mapped to this calendar, if any."""
     return next((lk for lk in links if lk.calendar_id == calendar_id and lk.activity_type != activity_type), None)
+
+
+# Names kept as they are as document ids (all names of earlier versions were of this form).
+_PLAIN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$")
+_SLUG_JUNK_RE = re.compile(r"[^A-Za-z0-9]+")
+HASHED_ID_SEPARATOR = "~"  # never in a plain id, so a hashed id never equals a plain one
+
+
+def activity_type_doc_id(activity_type: str) -> str:
+    """A safe, stable Firestore document id for an activity type name (``users/{uid}/links/{id}``).
+
+    A plain name (ASCII letters, digits, spaces, ``_``, ``-``; starting with a letter or digit) is
+    its own id, so ``Meeting`` stays ``Meeting``. Any other name becomes a readable ASCII slug, ``~``
+    and 16 hex digits of the SHA-256 of the name: ``Réunion`` -> ``Reunion~<hash>``. The result
+    never holds ``/``, is never ``.``, ``..`` or ``__...__``, and stays under 100 bytes. Distinct names
+    get distinct ids (plain ids hold no ``~``; hashed ids differ unless 64-bit hashes collide). The
+    link document keeps the real name in its ``activity_type`` field.
+    """
+    if _PLAIN_ID_RE.match(activity_type):
+        return activity_type
+    folded = unicodedata.normalize("NFKD", activity_type).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_JUNK_RE.sub("-", folded).strip("-")[:40].strip("-") or "type"
+    digest = hashlib.sha256(activity_type.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{slug}{HASHED_ID_SEPARATOR}{digest}"

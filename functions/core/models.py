@@ -34,6 +34,17 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class AuthUser:
+    """A Firebase Auth user as the admin sees them."""
+
+    uid: str
+    email: str | None
+    display_name: str | None
+    admin: bool
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
 class Connection:
     """A user's Google connection as shown to them and to the admin."""
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 CLIENT_ID_RE = re.compile(r"^[0-9]+-[A-Za-z0-9]+\.apps\.googleusercontent\.com$")
 API_KEY_RE = re.compile(r"^AIza[0-9A-Za-z_-]{35}$")
 MAX_SECRET_LENGTH = 512
+# Google client secrets are printable ASCII without spaces (e.g. ``GOCSPX-...``).
+SECRET_RE = re.compile(rf"^[!-~]{{1,{MAX_SECRET_LENGTH}}}$")
 
-ACTIVITY_TYPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$")
+MAX_ACTIVITY_TYPE_LENGTH = 64
 DEFAULT_ACTIVITY_TYPES: tuple[str, ...] = ("Call", "Meeting", "Task")
 MAX_ACTIVITY_TYPES = 50
 
@@ -71,8 +74,11 @@ def check_settings(
         errors["client_secret"] = "The client secret must be a string."
     else:
         secret = raw_secret.strip()
-        if not secret or any(c.isspace() for c in secret) or len(secret) > MAX_SECRET_LENGTH:
-            errors["client_secret"] = "The client secret must be one word without spaces (at most 512 characters)."
+        if not SECRET_RE.match(secret):
+            errors["client_secret"] = (
+                "The client secret must be one word of printable ASCII characters, without spaces "
+                f"(at most {MAX_SECRET_LENGTH}), as Google issues them."
+            )
 
     if redirect_url is None:
         errors["redirect_url"] = "The redirect URL must be a string."
@@ -98,13 +104,30 @@ def check_activity_types(value: Any) -> tuple[list[str] | None, str | None]:
         return None, f"At most {MAX_ACTIVITY_TYPES} activity types."
     cleaned: list[str] = []
     for item in value:
-        if not isinstance(item, str) or not ACTIVITY_TYPE_RE.match(item.strip()):
-            return None, (
-                f"{item!r} is not a valid activity type name: 1 to 64 letters, digits, spaces, '_' or '-', "
-                "starting with a letter or digit."
-            )
-        name = item.strip()
-        if name.lower() in (c.lower() for c in cleaned):
+        name, error = check_activity_type_name(item)
+        if name is None:
+            return None, error
+        if name.casefold() in (c.casefold() for c in cleaned):
             return None, f"{name!r} is listed twice."
         cleaned.append(name)
     return cleaned, None
+
+
+def check_activity_type_name(item: Any) -> tuple[str | None, str | None]:
+    """One activity type name, trimmed and NFC-normalised; any printable text of 1 to 64 characters
+    (accents, other scripts, punctuation) except the path segments ``.`` and ``..``."""
+    if not isinstance(item, str):
+        return None, f"{item!r} is not a valid activity type name: give text."
+    name = unicodedata.normalize("NFC", item.strip())
+    if not name:
+        return None, "An activity type name cannot be empty."
+    if len(name) > MAX_ACTIVITY_TYPE_LENGTH:
+        return None, f"{name[:20]!r}... is too long: at most {MAX_ACTIVITY_TYPE_LENGTH} characters."
+    if not name.isprintable():
+        return None, (
+            f"{name!r} is not a valid activity type name: it holds a control or invisible character "
+            "(only printable text)."
+        )
+    if name in (".", ".."):
+        return None, f"{name!r} is not a valid activity type name."
+    return name, None

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from functions.core import clock
-from functions.core.models import GoogleClientSettings, GoogleSecrets, TokenSet
+from functions.core.models import AuthUser, GoogleClientSettings, GoogleSecrets, Identity, TokenSet
 from functions.google.calendar_port import CalendarApi
 from functions.store.ports import Stores
 
@@ -47,6 +47,20 @@ class GoogleGateway(Protocol):
     def calendar_api_for_tokens(self, tokens: TokenSet, client: GoogleClientSettings) -> CalendarApi: ...
 
 
+class IdentityPort(Protocol):
+    """Firebase Authentication: sign-in tokens, users, the admin claim (functions/identity/)."""
+
+    def verify_id_token(self, token: str) -> Identity: ...
+
+    def get_user(self, uid: str) -> AuthUser: ...
+
+    def get_user_by_email(self, email: str) -> AuthUser: ...
+
+    def list_users(self) -> Iterable[AuthUser]: ...
+
+    def set_admin_claim(self, uid: str, admin: bool) -> None: ...
+
+
 @dataclass(frozen=True)
 class Adapters:
     """Everything with I/O that the services use."""
@@ -54,3 +68,4 @@ class Adapters:
     stores: Stores
     google: GoogleGateway
     now: Callable[[], datetime] = clock.now
+    identity: IdentityPort | None = None  # only the admin use cases and sign-in need it

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from functions.core.link_rules import activity_type_doc_id
 from functions.core.models import Link, RunInfo
 from functions.store.firestore_client import transactional
 from functions.store.ports import UnitOfWork
@@ -16,7 +17,7 @@ SYNC_CLEARED: dict[str, Any] = {"sync_token": None, "channel_id": None, "channel
 
 
 def link_path(uid: str, activity_type: str) -> str:
-    return f"users/{uid}/links/{activity_type}"
+    return f"users/{uid}/links/{activity_type_doc_id(activity_type)}"
 
 
 def _run_from_doc(data: Any) -> RunInfo:

@@ -10,11 +10,11 @@ from functions.bootstrap import services
 from functions.config import get_settings
 from functions.core.models import Identity
 from functions.core.oauth_state_rules import CONNECT_COOKIE, STATE_TTL
-from functions.services import admin_service
 from functions.services.settings_service import expected_redirect_url
 from functions.web.errors import ApiError, json_response
 from functions.web.router import ADMIN, USER, Route, Router, json_body
 from functions.web.views import (
+    admin_user_view,
     calendar_view,
     client_settings_view,
     disconnect_view,
@@ -46,15 +46,22 @@ def put_admin_settings(request: Request, identity: Identity) -> Response:
     return json_response(client_settings_view(saved, expected_redirect_url()))
 
 
+MAX_UID_LENGTH = 128  # Firebase Auth's limit
+
+
 def post_user_admin(request: Request, identity: Identity, uid: str) -> Response:
+    if not 0 < len(uid) <= MAX_UID_LENGTH or not uid.isprintable():
+        raise ApiError(400, "invalid_request", f"The uid must be 1 to {MAX_UID_LENGTH} printable characters.",
+                       {"fields": {"uid": f"1 to {MAX_UID_LENGTH} printable characters"}})
     admin = json_body(request).get("admin")
     if not isinstance(admin, bool):
         raise ApiError(400, "invalid_request", "admin must be true or false.", {"fields": {"admin": "true or false"}})
-    return json_response(admin_service.set_admin(uid, admin))
+    user = services().admin.set_admin(uid, admin)
+    return json_response({"uid": user.uid, "admin": user.admin})
 
 
 def get_admin_status(request: Request, identity: Identity) -> Response:
-    return json_response({"users": [status_view(s.user, s.links) for s in services().status.all_status()]})
+    return json_response({"users": [admin_user_view(row) for row in services().admin.users()]})
 
 
 def post_connect(request: Request, identity: Identity) -> Response:
@@ -114,8 +121,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/disconnect", post_disconnect, USER),
     Route("POST", "/calendars/refresh", post_calendars_refresh, USER),
     Route("GET", "/links", get_links, USER),
-    Route("PUT", "/links/{activity_type}", put_link, USER),
-    Route("DELETE", "/links/{activity_type}", delete_link, USER),
+    Route("PUT", "/links/{activity_type}", put_link, USER, rest=True),
+    Route("DELETE", "/links/{activity_type}", delete_link, USER, rest=True),
     Route("GET", "/status", get_status, USER),
 )
 

@@ -1,17 +1,14 @@
-"""Identity of an HTTP caller: a Firebase ID token (``Authorization: Bearer ...``) verified with
-firebase-admin; admins carry the custom claim ``admin: true``."""
+"""Identity of an HTTP caller: a Firebase ID token (``Authorization: Bearer ...``) verified by the
+identity adapter (functions/identity/, with the revocation check); admins carry the custom claim
+``admin: true``."""
 
 from __future__ import annotations
-
-import logging
 
 from flask import Request
 
 from functions.core.models import Identity
-from functions.services.firebase_app import firebase_app
+from functions.identity.errors import IdentityUnavailable, SignInRefused
 from functions.web.errors import ApiError
-
-log = logging.getLogger(__name__)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -24,21 +21,14 @@ def bearer_token(request: Request) -> str | None:
 
 def verify_id_token(token: str) -> Identity:
     """The identity in a valid ID token; ApiError 401 for any bad, expired or revoked token."""
-    from firebase_admin import auth
+    from functions.bootstrap import services
 
     try:
-        claims = auth.verify_id_token(token, app=firebase_app(), clock_skew_seconds=10)
-    except auth.CertificateFetchError as exc:
-        log.error("cannot fetch Firebase token certificates: %s", exc)
-        raise ApiError(503, "auth_unavailable", "Cannot verify sign-in right now; try again.") from exc
-    except (ValueError, auth.InvalidIdTokenError, auth.UserDisabledError) as exc:
-        raise ApiError(401, "unauthenticated", "Your sign-in is not valid or has expired; sign in again.") from exc
-    return Identity(
-        uid=str(claims["uid"]),
-        email=claims.get("email"),
-        admin=claims.get("admin") is True,
-        display_name=claims.get("name"),
-    )
+        return services().identity.verify_id_token(token)
+    except SignInRefused as exc:
+        raise ApiError(401, "unauthenticated", exc.message) from exc
+    except IdentityUnavailable as exc:
+        raise ApiError(503, "auth_unavailable", exc.message) from exc
 
 
 def require_user(request: Request) -> Identity:

@@ -26,7 +26,8 @@ def handle(request: Request) -> Response:
     if (request.path or "/") != "/":
         raise ApiError(404, "not_found", f"No route {request.method} {request.path}.")
     if request.method != "GET":
-        raise ApiError(405, "method_not_allowed", "Only GET: this is where Google redirects the browser.")
+        raise ApiError(405, "method_not_allowed", "Only GET: this is where Google redirects the browser.",
+                       headers={"Allow": "GET"})
     reason = services().connect.finish(request.args, request.cookies.get(CONNECT_COOKIE))
     response = Response(status=302, headers={"Location": settings_page_url(reason)})
     response.headers["Cache-Control"] = "no-store"

@@ -110,13 +110,12 @@ def _banner(request: Request) -> dict[str, str] | None:
     if outcome == "success":
         return {"kind": "success", "text": CONNECT_SUCCESS, "reason": ""}
     if outcome == "error":
+        # Only a reason the callback can send is shown: anyone can craft this link, so free text
+        # from the query never reaches the page.
         reason = request.args.get("reason", "")
-        text = CONNECT_ERRORS.get(reason)
-        if text is None:
-            text = "Connecting to Google failed. Please try again."
-            if reason:
-                text = f"Connecting to Google failed ({reason[:60]}). Please try again."
-        return {"kind": "error", "text": text, "reason": reason[:60]}
+        if reason in CONNECT_ERRORS:
+            return {"kind": "error", "text": CONNECT_ERRORS[reason], "reason": reason}
+        return {"kind": "error", "text": "Connecting to Google failed. Please try again.", "reason": ""}
     return None
 
 

@@ -3,6 +3,7 @@ level checked before the handler runs. The table is also what tests compare open
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,25 +22,36 @@ USER = "user"
 ADMIN = "admin"
 
 Handler = Callable[..., Response]
+
+# The largest request body the API reads (413 ``payload_too_large`` above it; docs/http-api.md).
+MAX_BODY_BYTES = 64 * 1024
 _PARAM = re.compile(r"\{([a-z_]+)\}")
 
 
 @dataclass(frozen=True)
 class Route:
-    """``handler(request, identity, **path_params)``; ``path`` like ``/links/{activity_type}``."""
+    """``handler(request, identity, **path_params)``; ``path`` like ``/links/{activity_type}``.
+
+    With ``rest``, the last parameter takes the rest of the path, slashes included: a name such as
+    ``Google/events`` arrives percent-encoded (``%2F``) but the server hands the path over decoded.
+    """
 
     method: str
     path: str
     handler: Handler
     access: str = USER
+    rest: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         parts = []
-        for segment in self.path.strip("/").split("/"):
+        segments = self.path.strip("/").split("/")
+        for index, segment in enumerate(segments):
             param = _PARAM.fullmatch(segment)
-            parts.append(f"(?P<{param.group(1)}>[^/]+)" if param else re.escape(segment))
-        object.__setattr__(self, "pattern", re.compile("^/" + "/".join(parts) + "$"))
+            last = index == len(segments) - 1
+            value = "[^/].*" if self.rest and last else "[^/]+"
+            parts.append(f"(?P<{param.group(1)}>{value})" if param else re.escape(segment))
+        object.__setattr__(self, "pattern", re.compile(r"\A/" + "/".join(parts) + r"\Z", re.DOTALL))
 
 
 def normalise_path(path: str) -> str:
@@ -66,11 +78,12 @@ class Router:
             allowed.append(route.method)
         if allowed:
             raise ApiError(405, "method_not_allowed", f"{method} is not allowed here; use {', '.join(allowed)}.",
-                           {"allowed": allowed})
+                           {"allowed": allowed}, headers={"Allow": ", ".join(allowed)})
         raise ApiError(404, "not_found", f"No route {method} {path}.")
 
     def dispatch(self, request: Request) -> Response:
         route, params = self.match(request.method, request.path)
+        read_body(request)  # 413 before anything else reads an oversized body
         identity: Identity | None = None
         if route.access == ADMIN:
             identity = require_admin(request)
@@ -83,9 +96,36 @@ class Router:
             raise ApiError(status, code, exc.message, exc.details) from exc
 
 
+def _too_large() -> ApiError:
+    return ApiError(413, "payload_too_large", f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.",
+                    {"max_bytes": MAX_BODY_BYTES})
+
+
+def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The raw body, read at most once and never beyond ``limit`` bytes (413 above it)."""
+    cached = request.environ.get("calbridge.body")
+    if cached is not None:
+        return bytes(cached)
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large()
+    data = request.stream.read(limit + 1)  # also bounds a chunked body without Content-Length
+    if len(data) > limit:
+        raise _too_large()
+    request.environ["calbridge.body"] = data
+    return data
+
+
 def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; 400 ``invalid_json`` otherwise."""
-    body = request.get_json(silent=True)
+    """The request's JSON object; 400 ``invalid_json`` (saying why) otherwise, 413 if too large."""
+    data = read_body(request)
+    try:
+        body = json.loads(data.decode("utf-8")) if data else None
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "invalid_json", "The request body is not UTF-8.") from exc
+    except RecursionError as exc:
+        raise ApiError(400, "invalid_json", "The request body is nested too deeply to be read.") from exc
+    except ValueError as exc:
+        raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}.") from exc
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
     return body

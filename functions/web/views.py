@@ -6,6 +6,7 @@ from typing import Any
 
 from functions.core.clock import isoformat
 from functions.core.models import CalendarEntry, Connection, GoogleClientSettings, Identity, Link, RunInfo, UserRecord
+from functions.services.admin_service import AdminUserRow, row_email
 
 
 def connection_view(connection: Connection) -> dict[str, Any]:
@@ -81,3 +82,16 @@ def client_settings_view(client: GoogleClientSettings, expected_redirect_url: st
 
 def disconnect_view(connection: Connection, revoked: bool) -> dict[str, Any]:
     return {"connection": connection_view(connection), "revoked": revoked}
+
+
+def admin_user_view(row: AdminUserRow) -> dict[str, Any]:
+    """A row of GET /admin/status: the Auth user merged with their sync status."""
+    auth = row.auth
+    return {
+        **status_view(row.status.user, row.status.links),
+        "email": row_email(row),
+        "display_name": auth.display_name if auth else None,
+        "admin": bool(auth and auth.admin),
+        "disabled": bool(auth and auth.disabled),
+        "deleted": row.deleted,
+    }

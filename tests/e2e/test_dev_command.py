@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from devstack.__main__ import GOOGLE_URL_VARIABLES
 from devstack.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,22 +43,52 @@ def _processes_mentioning(needle: str) -> list[int]:
     return found
 
 
-def test_dev_command_serves_every_function_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
+def _children_of(pid: int) -> list[str]:
+    """Command lines of the processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == pid:
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a newcomer's shell: none of the variables a test session exported."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.endswith("_EMULATOR_HOST") and k not in GOOGLE_URL_VARIABLES}
+    env.update(extra)
+    return env
+
+
+def start_dev(tmp_path: Path, port: int, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """Run the dev command as a newcomer does; answer it and its banner once it is up."""
     log_path = tmp_path / "dev.log"
     with open(log_path, "wb") as log:
         dev = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--port", str(port), "--no-ticker"],
             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
+    deadline = time.monotonic() + 150
+    while "calbridge is running" not in log_path.read_text(errors="replace"):
+        if dev.poll() is not None or time.monotonic() > deadline:
+            dev.send_signal(signal.SIGINT)
+            dev.wait(timeout=60)
+            pytest.fail("dev command not up:\n" + log_path.read_text(errors="replace"))
+        time.sleep(0.5)
+    return dev, log_path.read_text()
+
+
+def test_dev_command_serves_every_function_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    port = free_port()
+    dev, banner = start_dev(tmp_path, port, clean_env())
     try:
-        deadline = time.monotonic() + 150
-        while "calbridge is running" not in log_path.read_text(errors="replace"):
-            assert dev.poll() is None, log_path.read_text(errors="replace")
-            assert time.monotonic() < deadline, "dev command not up in time:\n" + log_path.read_text()
-            time.sleep(0.5)
-        banner = log_path.read_text()
         base = f"http://127.0.0.1:{port}/"
         addresses = {
             name: re.search(rf"{name} emulator\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
@@ -86,3 +117,58 @@ def test_dev_command_serves_every_function_and_ctrl_c_stops_everything(tmp_path:
         assert not _listening(address), f"{name} still listening on {address}"
         assert _processes_mentioning(f"--port={address.rsplit(':', 1)[1]}") == [], f"{name} process left behind"
     assert not _listening(f"127.0.0.1:{port}")
+
+
+def test_dev_command_uses_the_google_it_is_given_and_starts_no_sandbox(tmp_path: Path) -> None:
+    """Another Google (here a second sandbox on its own port, standing in for accounts.google.com):
+    the whole connect goes through it, and the dev command starts no sandbox of its own."""
+    from devstack.emulators import start_sandbox
+    from devstack.token import id_token
+    from sandbox.control import SandboxControl
+    from tests.integration.conftest import Api, ConnectFlow, query_of
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    other_google = start_sandbox()
+    try:
+        other_google.wait_http("_sandbox/health", timeout=30, expect="ok")
+        google = other_google.url
+        control = SandboxControl(google)
+        client_id, secret = "555000111222-mine.apps.googleusercontent.com", "GOCSPX-my-own-client"
+        control.create_oauth_client(client_id, secret, [base + "oauth_callback"])
+        control.create_account("user@example.com", "Una User")
+        control.create_calendar("user@example.com", "Only In The Other Google", time_zone="Europe/Madrid")
+
+        env = clean_env(GOOGLE_API_BASE_URL=google, GOOGLE_OAUTH_AUTHORIZE_URL=google + "o/oauth2/v2/auth",
+                        GOOGLE_OAUTH_TOKEN_URL=google + "token", GOOGLE_OAUTH_REVOKE_URL=google + "revoke")
+        dev, banner = start_dev(tmp_path, port, env)
+        try:
+            assert "Google sandbox" not in banner and "no sandbox" in banner
+            assert f"Google consent         {google}o/oauth2/v2/auth" in banner
+            assert f"Redirect URL                 {base}oauth_callback" in banner
+            started = _children_of(dev.pid)
+            assert any("CloudFirestore" in cmdline for cmdline in started), started  # it did start the emulators
+            assert not any("-m sandbox" in cmdline for cmdline in started), started  # but no sandbox
+
+            api = Api(base + "api/")
+            admin_token = id_token("admin@example.com", "calbridge-demo", base)
+            saved = api.call("PUT", "admin/settings", admin_token, {
+                "api_key": "AIza" + "M" * 35, "client_id": client_id, "client_secret": secret,
+                "redirect_url": base + "oauth_callback"})
+            assert saved.status_code == 200, saved.text  # the other Google's token endpoint knew the client
+
+            user_token = id_token("user@example.com", "calbridge-demo", base)
+            flow = ConnectFlow(api)
+            authorize_url, session = flow.start(user_token)
+            assert authorize_url.startswith(google + "o/oauth2/v2/auth?")
+            landing = flow.land(session, flow.consent(authorize_url, "user@example.com"))
+            assert query_of(landing) == {"connect": "success"}, landing
+            me = api.call("GET", "me", user_token).json()
+            assert me["connection"]["status"] == "connected"
+            assert "Only In The Other Google" in [c["summary"] for c in me["calendars"]]
+        finally:
+            dev.send_signal(signal.SIGINT)
+            dev.wait(timeout=60)
+        assert dev.returncode == 0
+    finally:
+        other_google.stop()

@@ -94,3 +94,21 @@ def test_saved_settings_never_return_the_secret(
     again = api.call("PUT", "admin/settings", admin.token, dict(settings_body, client_secret=None))
     assert again.status_code == 200, again.text
     assert again.json()["client_secret_set"] is True
+
+
+@pytest.mark.parametrize("secret", ["GOCSPX-s\u00e9cret", "GOCSPX-\ud800", "GOCSPX-\u00a0x"])
+def test_a_secret_google_could_not_have_issued_is_a_400(
+    api: Api, admin: SignedIn, google_client: Any, settings_body: dict[str, str], secret: str
+) -> None:
+    # requests would refuse to encode a lone surrogate: send the JSON escape as a browser would.
+    import json
+
+    import requests
+
+    body = json.dumps(dict(settings_body, client_secret=secret))  # ensure_ascii: "\ud800" stays an escape
+    answer = requests.put(api.base + "admin/settings", data=body, timeout=30,
+                          headers={"Authorization": f"Bearer {admin.token}", "Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_settings" and list(error["details"]["fields"]) == ["client_secret"]
+    assert "printable ASCII" in error["details"]["fields"]["client_secret"]

@@ -86,7 +86,45 @@ def test_activity_types_are_configured_by_the_admin(api: Api, admin: SignedIn, u
     answer = api.call("PUT", "admin/activity-types", admin.token, {"activity_types": ["Call", "Meeting", "Demo"]})
     assert answer.status_code == 200
     assert api.call("GET", "activity-types", user.token).json() == {"activity_types": ["Call", "Meeting", "Demo"]}
-    for wrong in ([], ["Call", "call"], ["a/b"], "Call"):
+    for wrong in ([], ["Call", "call"], ["..", "Call"], ["Tab\there"], "Call"):
         refused = api.call("PUT", "admin/activity-types", admin.token, {"activity_types": wrong})
         assert (refused.status_code, refused.json()["error"]["code"]) == (400, "invalid_activity_types"), wrong
     assert api.call("PUT", "admin/activity-types", user.token, {"activity_types": ["X"]}).status_code == 403
+
+
+def test_import_existing_is_refused_without_import(api: Api, connected_user: SignedIn, calendars_of: Any) -> None:
+    calendar_id = calendars_of(connected_user)["CRM Meetings"]
+    answer = put(api, connected_user, "Meeting", calendar_id=calendar_id, import_existing=True)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "invalid_link")
+    assert list(answer.json()["error"]["details"]["fields"]) == ["import_existing"]
+    assert api.call("GET", "links", connected_user.token).json()["links"] == []
+    both = put(api, connected_user, "Meeting", calendar_id=calendar_id, import_existing=True, **{"import": True})
+    assert both.status_code == 200 and both.json()["import_existing"] is True
+
+
+def test_any_printable_activity_type_name_links_and_keeps_its_name(
+    api: Api, admin: SignedIn, connected_user: SignedIn, calendars_of: Any, firestore_db: Any
+) -> None:
+    from urllib.parse import quote
+
+    from functions.core.link_rules import activity_type_doc_id
+
+    names = ["Réunion", "Google/events", "会議", "__x__"]
+    saved = api.call("PUT", "admin/activity-types", admin.token, {"activity_types": names})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["activity_types"] == names
+    calendars = calendars_of(connected_user)
+    for name, calendar in (("Réunion", "CRM Meetings"), ("Google/events", "CRM Calls")):
+        answer = put(api, connected_user, quote(name, safe=""), calendar_id=calendars[calendar], export=True)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["activity_type"] == name
+    links = api.call("GET", "links", connected_user.token).json()["links"]
+    assert [lk["activity_type"] for lk in links] == ["Google/events", "Réunion"]
+
+    stored = {s.id: s.to_dict()["activity_type"]
+              for s in firestore_db.collection(f"users/{connected_user.uid}/links").stream()}
+    assert stored == {activity_type_doc_id(name): name for name in ("Réunion", "Google/events")}
+    assert all("/" not in doc_id and doc_id.isascii() for doc_id in stored)
+
+    assert api.call("DELETE", "links/" + quote("Google/events", safe=""), connected_user.token).status_code == 204
+    assert [lk["activity_type"] for lk in api.call("GET", "links", connected_user.token).json()["links"]] == ["Réunion"]

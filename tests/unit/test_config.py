@@ -66,3 +66,21 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = README.read_text()
     missing = [s.name for s in SETTINGS if f"| `{s.name}` |" not in readme]
     assert missing == []
+
+
+@pytest.mark.parametrize("variable", ["FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST"])
+def test_an_emulator_outside_a_demo_project_is_refused(clean_env, variable: str) -> None:
+    clean_env.setenv("GOOGLE_CLOUD_PROJECT", "acme-crm-prod")
+    clean_env.setenv(variable, "127.0.0.1:9099")
+    with pytest.raises(ConfigError, match=f"{variable} is set, but GOOGLE_CLOUD_PROJECT \\(acme-crm-prod\\)"):
+        reload_settings()
+    clean_env.delenv("GOOGLE_CLOUD_PROJECT")
+    with pytest.raises(ConfigError, match="not set"):
+        reload_settings()
+    clean_env.setenv("GOOGLE_CLOUD_PROJECT", "demo-calbridge")
+    assert reload_settings().project_id == "demo-calbridge"
+
+
+def test_production_without_emulators_is_fine(clean_env) -> None:
+    clean_env.setenv("GOOGLE_CLOUD_PROJECT", "acme-crm-prod")
+    assert reload_settings().project_id == "acme-crm-prod"

@@ -32,3 +32,17 @@ def test_every_api_route_needs_a_signed_in_user_and_admin_paths_an_admin() -> No
     for route in ROUTES:
         assert route.access == ("admin" if route.path.startswith("/admin/") else "user"), route.path
     assert len({(r.method, r.path) for r in ROUTES}) == len(ROUTES)
+
+
+def test_activity_types_with_slashes_reach_the_link_routes() -> None:
+    router = Router(ROUTES)
+    route, params = router.match("PUT", "/links/Google/events")
+    assert (route.path, params) == ("/links/{activity_type}", {"activity_type": "Google/events"})
+    assert router.match("DELETE", "/links/Réunion")[1] == {"activity_type": "Réunion"}
+
+
+@pytest.mark.parametrize("path", ["/links\n", "/links/Meeting\n/x"])
+def test_a_newline_never_matches_a_fixed_route(path: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        Router([Route("GET", "/links", ok, PUBLIC)]).match("GET", path)
+    assert caught.value.status == 404

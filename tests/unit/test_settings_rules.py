@@ -30,6 +30,10 @@ def test_good_settings_pass_trimmed() -> None:
         ("client_secret", ""),
         ("client_secret", "with space"),
         ("client_secret", ["x"]),
+        ("client_secret", "GOCSPX-s\u00e9cret"),  # non-ASCII: Google's secrets never are
+        ("client_secret", "GOCSPX-\ud800"),  # a lone surrogate (JSON "\\ud800") cannot even be encoded
+        ("client_secret", "tab\tinside"),
+        ("client_secret", "x" * 513),
         ("redirect_url", EXPECTED + "/"),
         ("redirect_url", "http://calbridge.example.com/oauth_callback"),
     ],
@@ -60,9 +64,13 @@ def test_the_redirect_message_names_the_expected_url() -> None:
         ([], False),
         ("Call", False),
         (["Call", "CALL"], False),
-        (["a/b"], False),
+        (["Réunion", "Appel téléphonique", "会議", "a/b", "__x__", "Démo #1 (é)"], True),
+        (["Réunion", "RÉUNION"], False),
         ([".."], False),
-        (["__x__"], False),
+        (["Call\n"], True),  # trimmed
+        (["Ca\nll"], False),
+        (["zero\u200bwidth"], False),
+        (["\ud800"], False),
         ([""], False),
         ([1], False),
         (["x" * 65], False),
@@ -71,3 +79,13 @@ def test_the_redirect_message_names_the_expected_url() -> None:
 def test_activity_types(value: object, ok: bool) -> None:
     cleaned, error = check_activity_types(value)
     assert (cleaned is not None, error is None) == (ok, ok)
+
+
+def test_activity_type_names_are_trimmed_and_normalised() -> None:
+    cleaned, error = check_activity_types([" Re\u0301union "])  # "e" + combining accent
+    assert error is None and cleaned == ["Réunion"]  # one code point, as the page sends it back
+
+
+def test_the_secret_message_says_what_a_secret_looks_like() -> None:
+    _, errors = check_settings(dict(GOOD, client_secret="GOCSPX-s\u00e9cret"), EXPECTED, False)
+    assert "printable ASCII" in errors["client_secret"]

@@ -360,11 +360,21 @@
     });
   }
 
-  function checkboxCell(type, index, name, label, checked) {
+  function checkboxCell(type, index, name, label, checked, short, disabled) {
     var id = name + "-" + index;
-    return el("td", { className: "center" },
-      el("input", { type: "checkbox", id: id, name: name, checked: !!checked, dataset: { type: type } }),
+    return el("td", { className: "center flag", dataset: { label: short } },
+      el("input", { type: "checkbox", id: id, name: name, checked: !!checked, disabled: !!disabled, dataset: { type: type } }),
       el("label", { htmlFor: id, className: "visually-hidden" }, label + " " + type));
+  }
+
+  // "Import existing" means nothing without "Import": the box is off and disabled until Import is on.
+  function syncImportExisting(row) {
+    var importBox = $("input[name=import]", row);
+    var existing = $("input[name=import_existing]", row);
+    if (!importBox || !existing) return;
+    if (!importBox.checked) existing.checked = false;
+    existing.disabled = !importBox.checked;
+    existing.title = importBox.checked ? "" : "Turn on Import first";
   }
 
   function linkRow(type, index, link, pending) {
@@ -381,21 +391,23 @@
     });
     calendarOptions(select, values.calendar_id);
     var row = el("tr", { dataset: { type: type } },
-      el("th", { scope: "row" }, type, known ? null : el("div", { className: "muted small" }, "(no longer an activity type)")),
-      el("td", {},
+      el("th", { scope: "row", className: "type-name" }, type, known ? null : el("div", { className: "muted small" }, "(no longer an activity type)")),
+      el("td", { className: "calendar-cell", dataset: { label: "Google calendar" } },
         el("label", { htmlFor: select.id, className: "visually-hidden" }, "Google calendar for " + type),
         select,
         fieldError("calendar_id", "calendar-" + index + "-error")),
-      checkboxCell(type, index, "export", "Export activities of type", values.export),
-      checkboxCell(type, index, "import", "Import events as type", values.import),
-      checkboxCell(type, index, "import_existing", "Import existing events as type", values.import_existing),
-      el("td", { className: "nowrap" },
+      checkboxCell(type, index, "export", "Export activities of type", values.export, "Export"),
+      checkboxCell(type, index, "import", "Import events as type", values.import, "Import"),
+      checkboxCell(type, index, "import_existing", "Import existing events as type", values.import && values.import_existing,
+        "Import existing", !values.import),
+      el("td", { className: "nowrap row-actions" },
         el("button", { type: "button", textContent: "Save", dataset: { save: type } }),
         link ? el("button", { type: "button", className: "link", textContent: "Unlink", dataset: { remove: type } }) : null),
-      el("td", { className: "row-status", dataset: { statusFor: type } },
+      el("td", { className: "row-status", dataset: { statusFor: type, label: "Status" } },
         linkStatus(link),
         el("p", { className: "row-message", dataset: { messageFor: type }, attrs: { role: "status", "aria-live": "polite" } })));
     if (pending) row.dataset.dirty = "true";
+    syncImportExisting(row);
     return row;
   }
 
@@ -467,6 +479,7 @@
   function onLinksChange(event) {
     var row = event.target.closest("tr[data-type]");
     if (row) {
+      syncImportExisting(row);
       row.dataset.dirty = "true";
       setMessage($(".row-message", row), "Not saved yet.");
     }
@@ -481,6 +494,7 @@
 
   function saveLink(type, button) {
     var row = rowFor(type);
+    clearNotices();
     clearRowErrors(row);
     var values = readRow(row);
     if (!values.calendar_id) {
@@ -503,6 +517,7 @@
 
   function removeLink(type, button) {
     var row = rowFor(type);
+    clearNotices();
     clearRowErrors(row);
     busy(button, true, "Removing…");
     api("DELETE", "links/" + encodeURIComponent(type)).then(function () {
@@ -517,9 +532,18 @@
     });
   }
 
+  // The landing message (e.g. "Access was denied") and the last outcome describe what happened
+  // before; any new action replaces them.
+  function clearNotices() {
+    var banner = $("#connect-banner");
+    if (banner) banner.remove();
+    setMessage($("#connection-message"), "");
+    setText("#connection-error", "");
+  }
+
   function connect() {
     var button = $("#connect");
-    setText("#connection-error", "");
+    clearNotices();
     busy(button, true, "Opening Google…");
     // The answer sets the HttpOnly calbridge_connect cookie: credentials must be kept.
     api("POST", "connect", {}, { credentials: "include" }).then(function (answer) {
@@ -538,6 +562,7 @@
 
   function confirmDisconnect() {
     var actions = $("#disconnect").parentNode;
+    clearNotices();
     if ($("#disconnect-confirm")) return;
     var box = el("span", { id: "disconnect-confirm-box", className: "confirm" },
       "Stop syncing and remove calbridge's access? Your links are kept. ",
@@ -556,9 +581,16 @@
   function disconnect() {
     var button = $("#disconnect-confirm");
     busy(button, true, "Disconnecting…");
-    setText("#connection-error", "");
-    api("POST", "disconnect", {}).then(function () {
-      return loadUser();
+    clearNotices();
+    api("POST", "disconnect", {}).then(function (answer) {
+      return loadUser().then(function () {
+        var text = answer && answer.revoked === false
+          ? "Disconnected. Sync has stopped, but Google did not confirm that calbridge's access is gone: " +
+            "you can remove it in your Google Account (Security → Third-party access). Your links are kept."
+          : "Disconnected. Sync has stopped and calbridge's access to your Google Calendar was removed. " +
+            "Your links are kept for when you connect again.";
+        setMessage($("#connection-message"), text, "ok");
+      });
     }).catch(function (error) {
       busy(button, false);
       setText("#connection-error", errorText(error));
@@ -568,7 +600,7 @@
   function refreshCalendars() {
     var button = $("#refresh-calendars");
     busy(button, true, "Refreshing…");
-    setText("#connection-error", "");
+    clearNotices();
     api("POST", "calendars/refresh", {}).then(function (answer) {
       busy(button, false);
       userState.me.calendars = (answer && answer.calendars) || [];
@@ -587,12 +619,19 @@
 
   // ================================================================== the admin page
 
+  var adminState = { uid: null };
+
   function adminPage() {
     $("#admin-settings-form").addEventListener("submit", saveSettings);
     $("#admin-types-form").addEventListener("submit", saveTypes);
-    $("#admin-users-refresh").addEventListener("click", loadUsers);
+    $("#admin-users-refresh").addEventListener("click", function () {
+      setMessage($("#admin-users-message"), "");
+      loadUsers();
+    });
+    $("#admin-users-body").addEventListener("click", onUsersClick);
 
     startAuth(function (user, isAdmin) {
+      adminState.uid = user.uid;
       if (!isAdmin) {
         show("#admins-only", true);
         show("#admin-section", false);
@@ -737,19 +776,22 @@
     var body = $("#admin-users-body");
     body.textContent = "";
     if (!users.length) {
-      body.appendChild(el("tr", {}, el("td", { colSpan: 4, className: "muted" }, "No users yet.")));
+      body.appendChild(el("tr", {}, el("td", { colSpan: 5, className: "muted" }, "No users yet.")));
       return;
     }
     users.forEach(function (user) {
       var connection = user.connection || {};
       var status = connection.status || "disconnected";
-      var connectionCell = el("td", {},
+      var connectionCell = el("td", { dataset: { label: "Connection" } },
         el("span", { className: "status status-" + status, dataset: { status: status } }, CONNECTION_TEXT[status] || status));
+      if (connection.google_email) {
+        connectionCell.appendChild(el("div", { className: "small muted google-account" }, "Google: " + connection.google_email));
+      }
       if (connection.error) {
         connectionCell.appendChild(el("div", { className: "small error-text" },
           connection.error + (connection.error_at ? " (" + formatTime(connection.error_at) + ")" : "")));
       }
-      var linksCell = el("td", {});
+      var linksCell = el("td", { dataset: { label: "Links" } });
       var links = (user.links || []).filter(function (link) {
         return link.calendar_id;
       });
@@ -769,11 +811,51 @@
           .filter(Boolean);
         if (errors.length) linksCell.appendChild(el("div", { className: "small error-text" }, errors.join("; ")));
       });
-      body.appendChild(el("tr", { dataset: { uid: user.uid || "" } },
-        el("th", { scope: "row" }, user.email || user.uid || ""),
-        connectionCell,
-        el("td", {}, connection.google_email || ""),
-        linksCell));
+
+      var who = el("th", { scope: "row", className: "user-cell" },
+        el("div", { className: "user-name" }, user.display_name || user.email || user.uid || ""),
+        user.display_name && user.email ? el("div", { className: "small user-email" }, user.email) : null,
+        el("div", { className: "small muted" }, "uid ", el("code", { className: "uid" }, user.uid || "")));
+      if (user.disabled) who.appendChild(el("div", { className: "small error-text" }, "Disabled"));
+      if (user.deleted) who.appendChild(el("div", { className: "small error-text" }, "Deleted from sign-in (data kept)"));
+
+      var adminCell = el("td", { className: "admin-cell", dataset: { label: "Admin" } },
+        el("span", { className: user.admin ? "pill admin-pill" : "muted", dataset: { admin: String(!!user.admin) } },
+          user.admin ? "Admin" : "User"));
+      var self = user.uid === adminState.uid;
+      if (!user.deleted) {
+        var button = el("button", {
+          type: "button",
+          className: user.admin ? "secondary danger-text small-button" : "secondary small-button",
+          textContent: user.admin ? "Remove admin" : "Make admin",
+          disabled: self && user.admin,
+          title: self && user.admin ? "You cannot remove your own admin rights here." : "",
+          dataset: { adminUid: user.uid, adminGrant: String(!user.admin), adminName: user.email || user.uid }
+        });
+        button.setAttribute("aria-label", button.textContent + ": " + (user.email || user.uid));
+        adminCell.appendChild(button);
+      }
+
+      body.appendChild(el("tr", { dataset: { uid: user.uid || "" } }, who, adminCell, connectionCell, linksCell));
+    });
+  }
+
+  function onUsersClick(event) {
+    var button = event.target.closest("button[data-admin-uid]");
+    if (!button) return;
+    var grant = button.dataset.adminGrant === "true";
+    var name = button.dataset.adminName;
+    var message = $("#admin-users-message");
+    setMessage(message, "");
+    busy(button, true, grant ? "Granting…" : "Removing…");
+    api("POST", "admin/users/" + encodeURIComponent(button.dataset.adminUid) + "/admin", { admin: grant }).then(function () {
+      setMessage(message, grant
+        ? name + " is now an admin (from their next sign-in)."
+        : name + " is no longer an admin; their current sign-ins were ended.", "ok");
+      loadUsers();
+    }).catch(function (error) {
+      busy(button, false);
+      if (!forbidden(error)) setMessage(message, errorText(error), "error");
     });
   }
 

@@ -20,9 +20,10 @@ def firebase_app() -> Any:
     """
     import firebase_admin
 
+    settings = get_settings()  # every use: refuses emulator variables outside a demo- project
     with _lock:
         try:
             return firebase_admin.get_app(APP_NAME)
         except ValueError:
-            project = get_settings().require_project_id()
+            project = settings.require_project_id()
             return firebase_admin.initialize_app(options={"projectId": project}, name=APP_NAME)

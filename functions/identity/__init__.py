@@ -1,0 +1,1 @@
+"""Identity: Firebase Authentication through firebase-admin (ID tokens, users, the admin claim)."""
