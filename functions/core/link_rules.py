@@ -62,3 +62,22 @@ def access_errors(calendar: CalendarEntry, wanted: LinkInput) -> dict[str, str]:
 def conflicting_link(links: Iterable[Link], activity_type: str, calendar_id: str) -> Link | None:
     """Another activity type of the same user already mapped to this calendar, if any."""
     return next((lk for lk in links if lk.calendar_id == calendar_id and lk.activity_type != activity_type), None)
+
+
+CALENDAR_MISSING = "calendar_missing"
+
+
+def calendar_pause_changes(links: Iterable[Link], calendars: Iterable[CalendarEntry]) -> dict[str, str | None]:
+    """After a successful read of the calendar list: ``{activity_type: new paused_reason}`` for the
+    links whose pause changes. A link whose calendar is not in the list is paused
+    ``calendar_missing`` (never unlinked); one whose calendar is back is resumed (None).
+    Other pause reasons are left alone."""
+    present = {c.id for c in calendars}
+    changes: dict[str, str | None] = {}
+    for lk in links:
+        if lk.calendar_id not in present:
+            if lk.paused_reason is None:
+                changes[lk.activity_type] = CALENDAR_MISSING
+        elif lk.paused_reason == CALENDAR_MISSING:
+            changes[lk.activity_type] = None
+    return changes
