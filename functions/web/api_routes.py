@@ -12,9 +12,11 @@ from functions.core.models import Identity
 from functions.core.oauth_state_rules import CONNECT_COOKIE, STATE_TTL
 from functions.services import admin_service
 from functions.services.settings_service import expected_redirect_url
+from functions.services.status_service import needs_reauth_by_reason
 from functions.web.errors import ApiError, json_response
 from functions.web.router import ADMIN, USER, Route, Router, json_body
 from functions.web.views import (
+    admin_status_view,
     calendar_view,
     client_settings_view,
     disconnect_view,
@@ -25,7 +27,9 @@ from functions.web.views import (
 
 
 def get_me(request: Request, identity: Identity) -> Response:
-    return json_response(me_view(identity, services().status.me(identity)))
+    built = services()
+    user = built.connect.retry_failed_calendar_read(identity, built.status.me(identity))
+    return json_response(me_view(identity, user, built.status.pending_revocations(identity)))
 
 
 def get_activity_types(request: Request, identity: Identity) -> Response:
@@ -54,7 +58,8 @@ def post_user_admin(request: Request, identity: Identity, uid: str) -> Response:
 
 
 def get_admin_status(request: Request, identity: Identity) -> Response:
-    return json_response({"users": [status_view(s.user, s.links) for s in services().status.all_status()]})
+    statuses = services().status.all_status()
+    return json_response(admin_status_view(statuses, needs_reauth_by_reason(statuses)))
 
 
 def post_connect(request: Request, identity: Identity) -> Response:
@@ -76,7 +81,7 @@ def post_connect(request: Request, identity: Identity) -> Response:
 
 def post_disconnect(request: Request, identity: Identity) -> Response:
     done = services().connect.disconnect(identity)
-    return json_response(disconnect_view(done.connection, done.revoked))
+    return json_response(disconnect_view(done.connection, done.revoked, done.revocation_pending))
 
 
 def post_calendars_refresh(request: Request, identity: Identity) -> Response:
