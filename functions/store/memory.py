@@ -171,7 +171,12 @@ class InMemoryUserStore:
     def stage_disconnected(self, uow: UnitOfWork, uid: str, now: datetime) -> None:
         def apply() -> None:
             self.secrets.pop(uid, None)
-            self.users[uid] = replace(self._user(uid), connection=Connection(status=DISCONNECTED))
+            self.users[uid] = replace(
+                self._user(uid),
+                connection=Connection(status=DISCONNECTED),
+                calendars_error=None,
+                calendars_error_at=None,
+            )
 
         memory_batch(uow).stage(apply)
 

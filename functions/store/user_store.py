@@ -261,6 +261,11 @@ class FirestoreUserStore:
         batch.count()
         batch.batch.set(
             self.client.document(user_path(uid)),
-            {"connection": dict(DISCONNECTED_CONNECTION), "updated_at": now},
+            {
+                "connection": dict(DISCONNECTED_CONNECTION),
+                "calendars_error": None,
+                "calendars_error_at": None,
+                "updated_at": now,
+            },
             merge=True,
         )

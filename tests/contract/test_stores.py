@@ -396,6 +396,15 @@ class StoreContract:
         assert (kept.sync_token, kept.channel_id, kept.channel_expiry) == (None, None, None)
         assert stores.channels.get_channel("chan-1") is None
 
+    def test_disconnect_forgets_a_failed_calendar_read(self, stores: Stores) -> None:
+        stores.users.ensure_user(ALICE, NOW)
+        save_connection(stores, ALICE.uid, tokens(), None, None, calendars_error="503")
+        uow = stores.unit_of_work()
+        stores.users.stage_disconnected(uow, ALICE.uid, NOW)
+        uow.commit()
+        user = stores.users.get_user(ALICE.uid)
+        assert (user.connection.status, user.calendars_error, user.calendars_error_at) == (DISCONNECTED, None, None)
+
     def test_a_failing_unit_of_work_applies_nothing(self, stores: Stores) -> None:
         connected(stores)
         stores.channels.save_channel(channel())
