@@ -124,6 +124,26 @@ def test_a_grant_already_gone_at_google_counts_as_revoked(
     assert api.call("GET", "me", connected_user.token).json()["pending_revocations"] == []
 
 
+def test_reconnecting_the_same_account_ends_the_retries_and_another_account_does_not(
+    api: Api, flow: ConnectFlow, connected_user: SignedIn, sandbox: Any, firestore_db: Any, functions_url: str
+) -> None:
+    # Google revokes a whole grant (account x client): revoking the old token after the user connected
+    # the same account again would end the new connection too.
+    sandbox.create_account("work@example.com", "Work")
+    sandbox.inject_fault(status=503, rate=1.0, path_contains=REVOKE)
+    assert api.call("POST", "disconnect", connected_user.token).json()["revocation_pending"] is True
+    sandbox.clear_faults()
+
+    assert query_of(flow.connect(connected_user.token, "work@example.com")) == {"connect": "success"}
+    assert len(api.call("GET", "me", connected_user.token).json()["pending_revocations"]) == 1
+
+    assert query_of(flow.connect(connected_user.token, connected_user.email)) == {"connect": "success"}
+    assert api.call("GET", "me", connected_user.token).json()["pending_revocations"] == []
+    assert pending_documents(firestore_db, connected_user.uid) == {}
+    assert run_scheduled_job(functions_url)["revocations"]["due"] == 0
+    assert api.call("POST", "calendars/refresh", connected_user.token).status_code == 200
+
+
 def test_the_retries_are_bounded_per_run_most_overdue_first(
     configured: SignedIn, user: SignedIn, sandbox: Any, firestore_db: Any
 ) -> None:
