@@ -91,3 +91,22 @@ def activity_type_doc_id(activity_type: str) -> str:
     slug = _SLUG_JUNK_RE.sub("-", folded).strip("-")[:40].strip("-") or "type"
     digest = hashlib.sha256(activity_type.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return f"{slug}{HASHED_ID_SEPARATOR}{digest}"
+
+
+CALENDAR_MISSING = "calendar_missing"
+
+
+def calendar_pause_changes(links: Iterable[Link], calendars: Iterable[CalendarEntry]) -> dict[str, str | None]:
+    """After a successful read of the calendar list: ``{activity_type: new paused_reason}`` for the
+    links whose pause changes. A link whose calendar is not in the list is paused
+    ``calendar_missing`` (never unlinked); one whose calendar is back is resumed (None).
+    Other pause reasons are left alone."""
+    present = {c.id for c in calendars}
+    changes: dict[str, str | None] = {}
+    for lk in links:
+        if lk.calendar_id not in present:
+            if lk.paused_reason is None:
+                changes[lk.activity_type] = CALENDAR_MISSING
+        elif lk.paused_reason == CALENDAR_MISSING:
+            changes[lk.activity_type] = None
+    return changes

@@ -54,6 +54,8 @@ class Connection:
     connected_at: datetime | None = None
     google_email: str | None = None
     scopes: tuple[str, ...] = ()
+    reauth_reason: str | None = None  # why needs_reauth: invalid_grant, client_changed, no_refresh_token
+    client_id: str | None = None  # the OAuth client the grant was made with
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class UserRecord:
     connection: Connection = field(default_factory=Connection)
     calendars: tuple[CalendarEntry, ...] = ()
     calendars_read_at: datetime | None = None
+    calendars_error: str | None = None  # the last read failed: the list is empty until a read succeeds
+    calendars_error_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Link:
     last_import: RunInfo = field(default_factory=RunInfo)
     last_error: str | None = None
     updated_at: datetime | None = None
+    paused_reason: str | None = None  # sync paused (e.g. calendar_missing); the link stays
 
 
 @dataclass(frozen=True)
@@ -168,3 +173,23 @@ class ChannelRecord:
     token_hash: str
     expires_at: datetime
     activity_type: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingRevocation:
+    """``users/{uid}/secrets/pending_revocation_<id>``: a grant Google has not confirmed revoked yet.
+
+    Kept (token encrypted) after a failed revoke at disconnect, retried by the scheduled job
+    until Google confirms; the token is decrypted in memory only (None if it does not decrypt).
+    """
+
+    id: str
+    uid: str
+    refresh_token: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 1
+    last_attempt_at: datetime | None = None
+    last_error: str | None = None
+    google_email: str | None = None
+    client_id: str | None = None

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
+from functions.core.connection_rules import CLIENT_CHANGED, INVALID_GRANT, NO_REFRESH_TOKEN, is_client_change
 from functions.core.models import CONNECTED, NEEDS_REAUTH, GoogleClientSettings, TokenSet
 from functions.google.calendar_port import CalendarApi
 from functions.google.errors import InvalidClient, InvalidGrant
@@ -23,11 +25,15 @@ from functions.store.ports import Stores
 log = logging.getLogger(__name__)
 
 
-def needs_reauth_error(error: str | None) -> NeedsReauth:
-    return NeedsReauth(
-        "Google no longer accepts calbridge's access to your calendar; use Authorize and Connect again.",
-        {"error": error},
-    )
+def needs_reauth_error(error: str | None, reason: str | None = None) -> NeedsReauth:
+    if reason == CLIENT_CHANGED:
+        message = (
+            "calbridge now uses another Google OAuth client than the one you connected with; "
+            "use Authorize and Connect again."
+        )
+    else:
+        message = "Google no longer accepts calbridge's access to your calendar; use Authorize and Connect again."
+    return NeedsReauth(message, {"error": error, "reason": reason})
 
 
 def configured_client(stores: Stores) -> GoogleClientSettings:
@@ -51,13 +57,13 @@ class CalendarAccess:
         if user is None or user.connection.status not in (CONNECTED, NEEDS_REAUTH):
             raise NotConnected("You have not connected a Google account yet.")
         if user.connection.status == NEEDS_REAUTH:
-            raise needs_reauth_error(user.connection.error)
+            raise needs_reauth_error(user.connection.error, user.connection.reauth_reason)
         client = configured_client(self.stores)
         secrets = users.get_secrets(uid)
         if secrets is None or not secrets.refresh_token:
             error = "no usable refresh token is stored"
-            users.mark_needs_reauth(uid, error, self.now())
-            raise needs_reauth_error(error)
+            users.mark_needs_reauth(uid, error, NO_REFRESH_TOKEN, self.now())
+            raise needs_reauth_error(error, NO_REFRESH_TOKEN)
         refresh_token = secrets.refresh_token
 
         def saved(tokens: TokenSet) -> None:
@@ -67,15 +73,32 @@ class CalendarAccess:
 
     @contextmanager
     def calendar(self, uid: str) -> Iterator[CalendarApi]:
-        """The user's Calendar port for a block of calls; a refused grant or client inside it is typed."""
+        """The user's Calendar port for a block of calls; a refused grant or client inside it is typed:
+        ``invalid_grant`` -> needs_reauth; ``invalid_client`` / ``unauthorized_client`` -> needs_reauth
+        ``client_changed`` when the user connected with another client than the admin's current one,
+        else GoogleRefusedClient (the admin's settings are wrong)."""
         api = self.open(uid)
         try:
             yield api
         except InvalidGrant as exc:
             log.warning("Google refused the grant of %s (%s): user needs to reconnect", uid, exc.message)
-            self.stores.users.mark_needs_reauth(uid, exc.message, self.now())
-            raise needs_reauth_error(exc.message) from exc
+            self.stores.users.mark_needs_reauth(uid, exc.message, INVALID_GRANT, self.now())
+            raise needs_reauth_error(exc.message, INVALID_GRANT) from exc
         except InvalidClient as exc:
-            raise GoogleRefusedClient(
-                "Google refused calbridge's client settings; ask an admin to check them.", {"reason": exc.reason}
-            ) from exc
+            self._client_refused(uid, exc)
+
+    def _client_refused(self, uid: str, exc: InvalidClient) -> NoReturn:
+        user = self.stores.users.get_user(uid)
+        saved = user.connection.client_id if user else None
+        current = self.stores.config.load_google_settings().client_id
+        if is_client_change(saved, current, exc.reason):
+            error = (
+                f"{exc.message} (the grant was made with OAuth client {saved or 'another client'}; "
+                f"calbridge now uses {current})"
+            )
+            log.warning("refresh for %s refused: the OAuth client changed; user needs to reconnect", uid)
+            self.stores.users.mark_needs_reauth(uid, error, CLIENT_CHANGED, self.now())
+            raise needs_reauth_error(error, CLIENT_CHANGED) from exc
+        raise GoogleRefusedClient(
+            "Google refused calbridge's client settings; ask an admin to check them.", {"reason": exc.reason}
+        ) from exc

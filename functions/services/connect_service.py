@@ -1,5 +1,6 @@
 """Authorize and Connect: start (state + PKCE -> consent URL), callback (code -> tokens ->
-calendar list), calendars refresh, disconnect (revoke, stop channels, clear secrets)."""
+calendar list), calendars refresh, disconnect (revoke, stop channels, clear secrets), and the
+scheduled retries of revocations Google did not confirm."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from functions.core.models import CalendarEntry, Connection, Identity
+from functions.core.connection_rules import REVOCATIONS_PER_RUN, next_revocation_attempt, revocation_id
+from functions.core.link_rules import calendar_pause_changes
+from functions.core.models import CONNECTED, CalendarEntry, Connection, Identity, PendingRevocation, UserRecord
 from functions.core.oauth_state_rules import (
     ACCESS_DENIED,
     EXCHANGE_FAILED,
@@ -18,11 +21,12 @@ from functions.core.oauth_state_rules import (
 )
 from functions.core.pkce import code_challenge_s256, new_code_verifier
 from functions.google.errors import GoogleError
-from functions.services.calendar_access import CalendarAccess, configured_client
+from functions.services.calendar_access import CalendarAccess
 from functions.services.channel_service import ChannelService
 from functions.services.errors import DomainError, GoogleUnavailable
 from functions.services.ports import Adapters
 from functions.services.token_service import TokenService
+from functions.store.errors import MissingDocument
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,17 @@ class ConnectStart:
 class Disconnected:
     connection: Connection
     revoked: bool  # Google confirmed the grant is revoked
+    revocation_pending: bool = False  # not confirmed: kept, and retried by the scheduled job
+
+
+@dataclass
+class RevocationRun:
+    """What one run of the revocation retries did."""
+
+    due: int = 0
+    revoked: int = 0
+    failed: int = 0
+    dropped: int = 0
 
 
 class ConnectService:
@@ -77,7 +92,8 @@ class ConnectService:
         if not code:
             return EXCHANGE_FAILED
         try:
-            tokens = self.tokens.oauth_client().exchange_code(code, state.code_verifier, now)
+            settings = self.tokens.client_settings()
+            tokens = self.google.oauth(settings).exchange_code(code, state.code_verifier, now)
         except (GoogleError, DomainError) as exc:
             log.warning("code exchange for %s failed: %s", state.uid, exc)
             return EXCHANGE_FAILED
@@ -85,32 +101,68 @@ class ConnectService:
             log.warning("code exchange for %s gave no refresh token", state.uid)
             return EXCHANGE_FAILED
         calendars: list[CalendarEntry] | None
+        calendars_error: str | None = None
         try:
-            client = configured_client(self.stores)
-            calendars = self.google.calendar_api_for_tokens(tokens, client).list_calendars()
+            calendars = self.google.calendar_api_for_tokens(tokens, settings).list_calendars()
         except (GoogleError, DomainError) as exc:
             log.warning("calendar list of %s could not be read after connecting: %s", state.uid, exc)
             calendars = None
-        google_email = next((c.id for c in calendars or [] if c.primary), None)
-        self.stores.users.save_connection(state.uid, tokens, calendars, google_email, now)
+            calendars_error = f"Google did not give calbridge your calendar list: {exc.message}"
+        google_email = primary_email(calendars or [])
+        stores = self.stores
+        links = stores.links.list_links(state.uid)
+        # Google revokes a whole grant (account x client): revoking an old token of the account
+        # just reconnected would end the new connection too, so those retries stop here.
+        superseded = [
+            r.id
+            for r in stores.revocations.list_pending(state.uid)
+            if google_email and r.google_email == google_email and r.client_id == settings.client_id
+        ]
+        uow = stores.unit_of_work()
+        stores.users.stage_connection(
+            uow, state.uid, tokens, calendars, google_email, settings.client_id, now, calendars_error
+        )
+        if calendars is not None:
+            stores.links.stage_paused(uow, state.uid, calendar_pause_changes(links, calendars), now)
+        stores.revocations.stage_deleted(uow, state.uid, superseded)
+        uow.commit()
         return None
 
     def refresh_calendars(self, identity: Identity) -> list[CalendarEntry]:
-        """Read the user's calendar list from Google again (refreshing the token when needed)."""
+        """Read the user's calendar list from Google again (refreshing the token when needed);
+        links whose calendar is missing are paused, those whose calendar is back resume."""
         try:
             with self.access.calendar(identity.uid) as api:
                 calendars = api.list_calendars()
         except GoogleError as exc:
             raise GoogleUnavailable(f"Could not read your calendar list from Google: {exc.message}") from exc
-        self.stores.users.save_calendars(identity.uid, calendars, self.now())
+        now = self.now()
+        stores = self.stores
+        links = stores.links.list_links(identity.uid)
+        uow = stores.unit_of_work()
+        stores.users.stage_calendars(uow, identity.uid, calendars, primary_email(calendars), now)
+        stores.links.stage_paused(uow, identity.uid, calendar_pause_changes(links, calendars), now)
+        uow.commit()
         return calendars
 
+    def retry_failed_calendar_read(self, identity: Identity, user: UserRecord) -> UserRecord:
+        """If the last read of the calendar list failed, try once more (``GET /me`` calls this, so
+        the page shows the list as soon as Google answers); the user record as it is then."""
+        if user.calendars_error is None or user.connection.status != CONNECTED:
+            return user
+        try:
+            self.refresh_calendars(identity)
+        except DomainError as exc:
+            log.info("calendar list of %s still cannot be read: %s", identity.uid, exc.message)
+        return self.stores.users.get_user(identity.uid) or user
+
     def disconnect(self, identity: Identity) -> Disconnected:
-        """Revoke at Google, stop push channels, clear secrets and sync tokens; links stay."""
+        """Revoke at Google, stop push channels, clear secrets and sync tokens; links stay. If Google
+        does not confirm the revocation, the token is kept (encrypted) for the scheduled retries."""
         uid = identity.uid
         now = self.now()
         stores = self.stores
-        stores.users.ensure_user(identity, now)
+        user = stores.users.ensure_user(identity, now)
         links = stores.links.list_links(uid)
         secrets = stores.users.get_secrets(uid)
         if secrets is not None:
@@ -118,20 +170,70 @@ class ConnectService:
         else:
             channel_ids = [lk.channel_id for lk in links if lk.channel_id]
         revoked = False
+        pending: PendingRevocation | None = None
         if secrets is not None and secrets.refresh_token:
-            revoked = self._revoke(uid, secrets.refresh_token)
+            error = self._revoke(uid, secrets.refresh_token)
+            revoked = error is None
+            if error is not None:
+                pending = PendingRevocation(
+                    id=revocation_id(secrets.refresh_token),
+                    uid=uid,
+                    refresh_token=secrets.refresh_token,
+                    created_at=now,
+                    next_attempt_at=next_revocation_attempt(1, now),
+                    attempts=1,
+                    last_attempt_at=now,
+                    last_error=error,
+                    google_email=user.connection.google_email,
+                    client_id=user.connection.client_id,
+                )
         uow = stores.unit_of_work()
         stores.users.stage_disconnected(uow, uid, now)
         stores.links.stage_sync_cleared(uow, uid, [lk.activity_type for lk in links], now)
         stores.channels.stage_deleted(uow, channel_ids)
+        if pending is not None:
+            stores.revocations.stage_pending(uow, pending)
         uow.commit()
-        user = stores.users.get_user(uid)
-        return Disconnected(user.connection if user else Connection(), revoked)
+        user_after = stores.users.get_user(uid)
+        return Disconnected(user_after.connection if user_after else Connection(), revoked, pending is not None)
 
-    def _revoke(self, uid: str, refresh_token: str) -> bool:
+    def retry_revocations(self, limit: int = REVOCATIONS_PER_RUN) -> RevocationRun:
+        """The scheduled job: try again every pending revocation whose next attempt is due (at most
+        ``limit``). Done when Google confirms, or answers that the token is already invalid."""
+        now = self.now()
+        run = RevocationRun()
+        for pending in self.stores.revocations.list_due(now, limit):
+            run.due += 1
+            if not pending.refresh_token:
+                log.error("pending revocation %s of %s does not decrypt; dropped", pending.id, pending.uid)
+                self.stores.revocations.delete(pending.uid, pending.id)
+                run.dropped += 1
+                continue
+            error = self._revoke(pending.uid, pending.refresh_token)
+            if error is None:
+                self.stores.revocations.delete(pending.uid, pending.id)
+                run.revoked += 1
+                continue
+            attempts = pending.attempts + 1
+            try:
+                self.stores.revocations.record_failed_attempt(
+                    pending.uid, pending.id, attempts, error, now, next_revocation_attempt(attempts, now)
+                )
+            except MissingDocument:
+                pass  # superseded by a reconnect meanwhile
+            run.failed += 1
+        return run
+
+    def _revoke(self, uid: str, refresh_token: str) -> str | None:
+        """None when the grant is gone at Google, else why it could not be confirmed."""
         try:
             self.tokens.oauth_client().revoke(refresh_token)  # False only if Google had dropped it: gone anyway
-            return True
+            return None
         except (GoogleError, DomainError) as exc:
             log.warning("revoking the Google grant of %s failed: %s", uid, exc)
-            return False
+            return exc.message
+
+
+def primary_email(calendars: list[CalendarEntry]) -> str | None:
+    """The Google account: the id of its primary calendar."""
+    return next((c.id for c in calendars if c.primary), None)

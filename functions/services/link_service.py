@@ -47,6 +47,12 @@ class LinkService:
         user = self.stores.users.get_user(identity.uid)
         if user is None or user.connection.status == DISCONNECTED:
             raise NotConnected("Connect your Google account first (Authorize and Connect).")
+        if user.calendars_error is not None:
+            raise UnknownCalendar(
+                "calbridge could not read your calendar list from Google, so it cannot check this calendar; "
+                "refresh the list and choose again.",
+                {**field_errors({"calendar_id": "Your calendar list could not be read."}), "calendars_error": True},
+            )
         calendar = find_calendar(user.calendars, wanted.calendar_id)
         if calendar is None:
             raise UnknownCalendar(
@@ -85,6 +91,7 @@ class LinkService:
                 last_import=base.last_import,
                 last_error=base.last_error,
                 updated_at=now,
+                paused_reason=None,  # the calendar is in the user's current list
             )
 
         link = self.stores.links.put_link_checked(identity.uid, activity_type, decide)

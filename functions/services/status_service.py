@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from functions.core.models import Identity, Link, UserRecord
+from functions.core.models import NEEDS_REAUTH, Identity, Link, PendingRevocation, UserRecord
 from functions.services.ports import Adapters
 
 
@@ -31,3 +32,15 @@ class StatusService:
         links = self.stores.links.list_all_links()
         users = sorted(self.stores.users.list_users(), key=lambda u: ((u.email or "").lower(), u.uid))
         return [UserStatus(u, links.get(u.uid, [])) for u in users]
+
+    def pending_revocations(self, identity: Identity) -> list[PendingRevocation]:
+        """Grants of the user that Google has not confirmed revoked yet (retried by the scheduled job)."""
+        return self.stores.revocations.list_pending(identity.uid)
+
+
+def needs_reauth_by_reason(statuses: list[UserStatus]) -> dict[str, int]:
+    """How many users must reconnect, per reason (``unknown`` for those marked before reasons were kept)."""
+    counts = Counter(
+        s.user.connection.reauth_reason or "unknown" for s in statuses if s.user.connection.status == NEEDS_REAUTH
+    )
+    return dict(sorted(counts.items()))

@@ -8,6 +8,7 @@ from functions.store.channel_store import FirestoreChannelStore
 from functions.store.config_store import FirestoreConfigStore
 from functions.store.link_store import FirestoreLinkStore
 from functions.store.oauth_state_store import FirestoreOAuthStateStore
+from functions.store.revocation_store import FirestoreRevocationStore
 from functions.store.unit_of_work import FirestoreUnitOfWork
 from functions.store.user_store import FirestoreUserStore
 
@@ -22,6 +23,7 @@ class FirestoreStores:
         self.links = FirestoreLinkStore(client)
         self.channels = FirestoreChannelStore(client)
         self.oauth_states = FirestoreOAuthStateStore(client)
+        self.revocations = FirestoreRevocationStore(client)
 
     def unit_of_work(self) -> FirestoreUnitOfWork:
         return FirestoreUnitOfWork(self.client)

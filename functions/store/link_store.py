@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ def link_from_doc(activity_type: str, data: dict[str, Any]) -> Link:
         last_import=_run_from_doc(data.get("last_import")),
         last_error=data.get("last_error"),
         updated_at=data.get("updated_at"),
+        paused_reason=data.get("paused_reason"),
     )
 
 
@@ -63,6 +64,7 @@ def link_to_doc(link: Link) -> dict[str, Any]:
         "last_import": _run_to_doc(link.last_import),
         "last_error": link.last_error,
         "updated_at": link.updated_at,
+        "paused_reason": link.paused_reason,
     }
 
 
@@ -120,3 +122,12 @@ class FirestoreLinkStore:
         for activity_type in activity_types:
             batch.count()
             batch.batch.update(self.client.document(link_path(uid, activity_type)), {**SYNC_CLEARED, "updated_at": now})
+
+    def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
+        """``paused_reason`` of these links set (a reason) or cleared (None), staged; nothing else changes."""
+        batch = firestore_batch(uow)
+        for activity_type, reason in changes.items():
+            batch.count()
+            batch.batch.update(
+                self.client.document(link_path(uid, activity_type)), {"paused_reason": reason, "updated_at": now}
+            )

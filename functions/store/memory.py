@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,6 +25,7 @@ from functions.core.models import (
     Identity,
     Link,
     OAuthState,
+    PendingRevocation,
     TokenSet,
     UserRecord,
 )
@@ -95,29 +96,51 @@ class InMemoryUserStore:
     def _user(self, uid: str) -> UserRecord:
         return self.users.get(uid) or UserRecord(uid=uid)
 
-    def save_connection(
+    def _with_calendars(
+        self, user: UserRecord, calendars: list[CalendarEntry] | None, error: str | None, now: datetime
+    ) -> UserRecord:
+        if calendars is None:
+            return replace(
+                user,
+                calendars=(),
+                calendars_read_at=None,
+                calendars_error=error or "the calendar list could not be read",
+                calendars_error_at=now,
+            )
+        return replace(
+            user, calendars=tuple(calendars), calendars_read_at=now, calendars_error=None, calendars_error_at=None
+        )
+
+    def stage_connection(
         self,
+        uow: UnitOfWork,
         uid: str,
         tokens: TokenSet,
         calendars: list[CalendarEntry] | None,
         google_email: str | None,
+        client_id: str | None,
         now: datetime,
+        calendars_error: str | None = None,
     ) -> None:
         if not tokens.refresh_token:
             raise ValueError("a connection needs a refresh token")
-        with self.lock:
-            user = replace(
-                self._user(uid),
-                connection=Connection(
-                    status=CONNECTED, connected_at=now, google_email=google_email, scopes=tuple(tokens.scopes)
-                ),
+        refresh_token = tokens.refresh_token
+
+        def apply() -> None:
+            connection = Connection(
+                status=CONNECTED,
+                connected_at=now,
+                google_email=google_email,
+                scopes=tuple(tokens.scopes),
+                client_id=client_id,
             )
-            if calendars is not None:
-                user = replace(user, calendars=tuple(calendars), calendars_read_at=now)
-            self.users[uid] = user
+            user = replace(self._user(uid), connection=connection)
+            self.users[uid] = self._with_calendars(user, calendars, calendars_error, now)
             self.secrets[uid] = GoogleSecrets(
-                tokens.refresh_token, tokens.access_token, tokens.expires_at, tuple(tokens.scopes)
+                refresh_token, tokens.access_token, tokens.expires_at, tuple(tokens.scopes)
             )
+
+        memory_batch(uow).stage(apply)
 
     def save_access_token(self, uid: str, tokens: TokenSet, current_refresh_token: str, now: datetime) -> None:
         with self.lock:
@@ -126,22 +149,34 @@ class InMemoryUserStore:
                 tuple(tokens.scopes),
             )
 
-    def save_calendars(self, uid: str, calendars: list[CalendarEntry], now: datetime) -> None:
-        with self.lock:
-            self.users[uid] = replace(self._user(uid), calendars=tuple(calendars), calendars_read_at=now)
+    def stage_calendars(
+        self, uow: UnitOfWork, uid: str, calendars: list[CalendarEntry], google_email: str | None, now: datetime
+    ) -> None:
+        def apply() -> None:
+            user = self._with_calendars(self._user(uid), calendars, None, now)
+            if google_email:
+                user = replace(user, connection=replace(user.connection, google_email=google_email))
+            self.users[uid] = user
 
-    def mark_needs_reauth(self, uid: str, error: str, now: datetime) -> None:
+        memory_batch(uow).stage(apply)
+
+    def mark_needs_reauth(self, uid: str, error: str, reason: str, now: datetime) -> None:
         with self.lock:
             if uid not in self.users:
                 raise MissingDocument(f"users/{uid} does not exist")
             user = self.users[uid]
-            connection = replace(user.connection, status=NEEDS_REAUTH, error=error, error_at=now)
+            connection = replace(user.connection, status=NEEDS_REAUTH, error=error, error_at=now, reauth_reason=reason)
             self.users[uid] = replace(user, connection=connection)
 
     def stage_disconnected(self, uow: UnitOfWork, uid: str, now: datetime) -> None:
         def apply() -> None:
             self.secrets.pop(uid, None)
-            self.users[uid] = replace(self._user(uid), connection=Connection(status=DISCONNECTED))
+            self.users[uid] = replace(
+                self._user(uid),
+                connection=Connection(status=DISCONNECTED),
+                calendars_error=None,
+                calendars_error_at=None,
+            )
 
         memory_batch(uow).stage(apply)
 
@@ -180,6 +215,67 @@ class InMemoryLinkStore:
                 links[activity_type] = replace(
                     links[activity_type], sync_token=None, channel_id=None, channel_expiry=None, updated_at=now
                 )
+
+        memory_batch(uow).stage(apply)
+
+    def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
+        wanted = dict(changes)
+
+        def apply() -> None:
+            links = self.links.get(uid, {})
+            for activity_type, reason in wanted.items():
+                if activity_type not in links:
+                    raise MissingDocument(f"users/{uid}/links/{activity_type} does not exist")
+                links[activity_type] = replace(links[activity_type], paused_reason=reason, updated_at=now)
+
+        memory_batch(uow).stage(apply)
+
+
+class InMemoryRevocationStore:
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.pending: dict[tuple[str, str], PendingRevocation] = {}
+
+    def stage_pending(self, uow: UnitOfWork, revocation: PendingRevocation) -> None:
+        if not revocation.refresh_token:
+            raise ValueError("a pending revocation needs the token to revoke")
+
+        def apply() -> None:
+            self.pending[(revocation.uid, revocation.id)] = revocation
+
+        memory_batch(uow).stage(apply)
+
+    def list_pending(self, uid: str) -> list[PendingRevocation]:
+        with self.lock:
+            found = [r for (owner, _), r in self.pending.items() if owner == uid]
+        return sorted(found, key=lambda r: (r.created_at, r.id))
+
+    def list_due(self, now: datetime, limit: int) -> list[PendingRevocation]:
+        with self.lock:
+            due = [r for r in self.pending.values() if r.next_attempt_at <= now]
+        return sorted(due, key=lambda r: r.next_attempt_at)[:limit]
+
+    def record_failed_attempt(
+        self, uid: str, revocation_id: str, attempts: int, error: str, at: datetime, next_attempt_at: datetime
+    ) -> None:
+        with self.lock:
+            current = self.pending.get((uid, revocation_id))
+            if current is None:
+                raise MissingDocument(f"users/{uid}/secrets/{revocation_id} does not exist")
+            self.pending[(uid, revocation_id)] = replace(
+                current, attempts=attempts, last_error=error, last_attempt_at=at, next_attempt_at=next_attempt_at
+            )
+
+    def delete(self, uid: str, revocation_id: str) -> None:
+        with self.lock:
+            self.pending.pop((uid, revocation_id), None)
+
+    def stage_deleted(self, uow: UnitOfWork, uid: str, revocation_ids: Iterable[str]) -> None:
+        ids = list(revocation_ids)
+
+        def apply() -> None:
+            for revocation_id in ids:
+                self.pending.pop((uid, revocation_id), None)
 
         memory_batch(uow).stage(apply)
 
@@ -243,13 +339,14 @@ class InMemoryStores:
         self.links = InMemoryLinkStore(self.lock)
         self.channels = InMemoryChannelStore(self.lock)
         self.oauth_states = InMemoryOAuthStateStore(self.lock)
+        self.revocations = InMemoryRevocationStore(self.lock)
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.lock, self.snapshot)
 
     def snapshot(self) -> Callable[[], None]:
         """What puts every store back as it is now (a failed unit of work applies nothing)."""
-        stores = (self.config, self.users, self.links, self.channels, self.oauth_states)
+        stores = (self.config, self.users, self.links, self.channels, self.oauth_states, self.revocations)
         saved = [(store, copy.deepcopy({k: v for k, v in vars(store).items() if k != "lock"})) for store in stores]
 
         def restore() -> None:

@@ -9,7 +9,7 @@ A store method without a ``uow`` argument writes on its own (one document, or a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -21,6 +21,7 @@ from functions.core.models import (
     Identity,
     Link,
     OAuthState,
+    PendingRevocation,
     TokenSet,
     UserRecord,
 )
@@ -55,20 +56,30 @@ class UserStore(Protocol):
 
     def ensure_user(self, identity: Identity, now: datetime) -> UserRecord: ...
 
-    def save_connection(
+    def stage_connection(
         self,
+        uow: UnitOfWork,
         uid: str,
         tokens: TokenSet,
         calendars: list[CalendarEntry] | None,
         google_email: str | None,
+        client_id: str | None,
         now: datetime,
-    ) -> None: ...
+        calendars_error: str | None = None,
+    ) -> None:
+        """Connected: tokens replaced, connection reset to ``connected`` with the client id (staged).
+        ``calendars`` None (the read failed) clears the list and sets ``calendars_error``."""
+        ...
 
     def save_access_token(self, uid: str, tokens: TokenSet, current_refresh_token: str, now: datetime) -> None: ...
 
-    def save_calendars(self, uid: str, calendars: list[CalendarEntry], now: datetime) -> None: ...
+    def stage_calendars(
+        self, uow: UnitOfWork, uid: str, calendars: list[CalendarEntry], google_email: str | None, now: datetime
+    ) -> None:
+        """The list replaced, ``calendars_error`` cleared, ``google_email`` filled in if given (staged)."""
+        ...
 
-    def mark_needs_reauth(self, uid: str, error: str, now: datetime) -> None: ...
+    def mark_needs_reauth(self, uid: str, error: str, reason: str, now: datetime) -> None: ...
 
     def stage_disconnected(self, uow: UnitOfWork, uid: str, now: datetime) -> None:
         """Secrets deleted and the connection reset to ``disconnected`` (staged)."""
@@ -91,6 +102,32 @@ class LinkStore(Protocol):
     def stage_sync_cleared(self, uow: UnitOfWork, uid: str, activity_types: Iterable[str], now: datetime) -> None:
         """Sync tokens and channel fields of these links cleared (staged); the links stay."""
         ...
+
+    def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
+        """``paused_reason`` of existing links set or cleared (staged); nothing else changes."""
+        ...
+
+
+class RevocationStore(Protocol):
+    """``users/{uid}/secrets/pending_revocation_<id>``: revocations Google has not confirmed yet."""
+
+    def stage_pending(self, uow: UnitOfWork, revocation: PendingRevocation) -> None: ...
+
+    def list_pending(self, uid: str) -> list[PendingRevocation]: ...
+
+    def list_due(self, now: datetime, limit: int) -> list[PendingRevocation]:
+        """Every user's revocations with ``next_attempt_at <= now``, most overdue first, at most ``limit``."""
+        ...
+
+    def record_failed_attempt(
+        self, uid: str, revocation_id: str, attempts: int, error: str, at: datetime, next_attempt_at: datetime
+    ) -> None:
+        """MissingDocument if the revocation is gone."""
+        ...
+
+    def delete(self, uid: str, revocation_id: str) -> None: ...
+
+    def stage_deleted(self, uow: UnitOfWork, uid: str, revocation_ids: Iterable[str]) -> None: ...
 
 
 class ChannelStore(Protocol):
@@ -123,5 +160,6 @@ class Stores(Protocol):
     links: LinkStore
     channels: ChannelStore
     oauth_states: OAuthStateStore
+    revocations: RevocationStore
 
     def unit_of_work(self) -> UnitOfWork: ...

@@ -34,6 +34,8 @@ DISCONNECTED_CONNECTION: dict[str, Any] = {
     "connected_at": None,
     "google_email": None,
     "scopes": [],
+    "reauth_reason": None,
+    "client_id": None,
 }
 
 
@@ -56,6 +58,8 @@ def connection_from_doc(data: dict[str, Any] | None) -> Connection:
         connected_at=data.get("connected_at"),
         google_email=data.get("google_email"),
         scopes=tuple(data.get("scopes") or ()),
+        reauth_reason=data.get("reauth_reason"),
+        client_id=data.get("client_id"),
     )
 
 
@@ -88,6 +92,8 @@ def user_from_doc(uid: str, data: dict[str, Any]) -> UserRecord:
         connection=connection_from_doc(data.get("connection")),
         calendars=tuple(calendar_from_doc(c) for c in data.get("calendars") or () if isinstance(c, dict)),
         calendars_read_at=data.get("calendars_read_at"),
+        calendars_error=data.get("calendars_error"),
+        calendars_error_at=data.get("calendars_error_at"),
     )
 
 
@@ -118,7 +124,7 @@ def secrets_from_doc(path: str, data: dict[str, Any]) -> GoogleSecrets | None:
     )
 
 
-def connected_doc(tokens: TokenSet, google_email: str | None, now: datetime) -> dict[str, Any]:
+def connected_doc(tokens: TokenSet, google_email: str | None, client_id: str | None, now: datetime) -> dict[str, Any]:
     return {
         "status": CONNECTED,
         "error": None,
@@ -126,6 +132,26 @@ def connected_doc(tokens: TokenSet, google_email: str | None, now: datetime) -> 
         "connected_at": now,
         "google_email": google_email,
         "scopes": list(tokens.scopes),
+        "reauth_reason": None,
+        "client_id": client_id,
+    }
+
+
+def calendars_fields(calendars: list[CalendarEntry] | None, error: str | None, now: datetime) -> dict[str, Any]:
+    """The calendar list as read now; after a failed read (None) an empty list and the error,
+    so that a list read earlier (maybe of another Google account) is never used again."""
+    if calendars is None:
+        return {
+            "calendars": [],
+            "calendars_read_at": None,
+            "calendars_error": error or "the calendar list could not be read",
+            "calendars_error_at": now,
+        }
+    return {
+        "calendars": [calendar_to_doc(c) for c in calendars],
+        "calendars_read_at": now,
+        "calendars_error": None,
+        "calendars_error_at": None,
     }
 
 
@@ -170,42 +196,59 @@ class FirestoreUserStore:
             data.update(changes)
         return user_from_doc(identity.uid, data)
 
-    def save_connection(
+    def stage_connection(
         self,
+        uow: UnitOfWork,
         uid: str,
         tokens: TokenSet,
         calendars: list[CalendarEntry] | None,
         google_email: str | None,
+        client_id: str | None,
         now: datetime,
+        calendars_error: str | None = None,
     ) -> None:
-        """Connected (or reconnected): new tokens replace the old, in one batch with the user document."""
+        """Connected (or reconnected): new tokens replace the old, with the user document (staged).
+        ``calendars`` None means the list could not be read: it is cleared, with ``calendars_error``."""
         if not tokens.refresh_token:
             raise ValueError("a connection needs a refresh token")
-        batch = self.client.batch()
-        batch.set(self.client.document(secrets_path(uid)), secrets_doc(uid, tokens, tokens.refresh_token, now))
-        user: dict[str, Any] = {"connection": connected_doc(tokens, google_email, now), "updated_at": now}
-        if calendars is not None:
-            user["calendars"] = [calendar_to_doc(c) for c in calendars]
-            user["calendars_read_at"] = now
-        batch.set(self.client.document(user_path(uid)), user, merge=True)
-        batch.commit()
+        batch = firestore_batch(uow)
+        batch.count()
+        batch.batch.set(self.client.document(secrets_path(uid)), secrets_doc(uid, tokens, tokens.refresh_token, now))
+        user: dict[str, Any] = {
+            "connection": connected_doc(tokens, google_email, client_id, now),
+            **calendars_fields(calendars, calendars_error, now),
+            "updated_at": now,
+        }
+        batch.count()
+        batch.batch.set(self.client.document(user_path(uid)), user, merge=True)
 
     def save_access_token(self, uid: str, tokens: TokenSet, current_refresh_token: str, now: datetime) -> None:
         """A refreshed access token (and the refresh token, if Google rotated it)."""
         doc = secrets_doc(uid, tokens, tokens.refresh_token or current_refresh_token, now)
         self.client.document(secrets_path(uid)).set(doc)
 
-    def save_calendars(self, uid: str, calendars: list[CalendarEntry], now: datetime) -> None:
-        self.client.document(user_path(uid)).set(
-            {"calendars": [calendar_to_doc(c) for c in calendars], "calendars_read_at": now, "updated_at": now},
-            merge=True,
-        )
+    def stage_calendars(
+        self, uow: UnitOfWork, uid: str, calendars: list[CalendarEntry], google_email: str | None, now: datetime
+    ) -> None:
+        """A successful read of the list replaces it and clears ``calendars_error`` (staged); the
+        account's email is filled in when given (it is unknown after a failed read at connect)."""
+        batch = firestore_batch(uow)
+        fields: dict[str, Any] = {**calendars_fields(calendars, None, now), "updated_at": now}
+        if google_email:
+            fields["connection"] = {"google_email": google_email}
+        batch.count()
+        batch.batch.set(self.client.document(user_path(uid)), fields, merge=True)
 
-    def mark_needs_reauth(self, uid: str, error: str, now: datetime) -> None:
+    def mark_needs_reauth(self, uid: str, error: str, reason: str, now: datetime) -> None:
         """Google refused the grant: the user must connect again; their sync stops until then."""
         from google.api_core.exceptions import NotFound
 
-        fields = {"connection.status": NEEDS_REAUTH, "connection.error": error, "connection.error_at": now}
+        fields = {
+            "connection.status": NEEDS_REAUTH,
+            "connection.error": error,
+            "connection.error_at": now,
+            "connection.reauth_reason": reason,
+        }
         try:
             self.client.document(user_path(uid)).update({**fields, "updated_at": now})
         except NotFound as exc:
@@ -218,6 +261,11 @@ class FirestoreUserStore:
         batch.count()
         batch.batch.set(
             self.client.document(user_path(uid)),
-            {"connection": dict(DISCONNECTED_CONNECTION), "updated_at": now},
+            {
+                "connection": dict(DISCONNECTED_CONNECTION),
+                "calendars_error": None,
+                "calendars_error_at": None,
+                "updated_at": now,
+            },
             merge=True,
         )

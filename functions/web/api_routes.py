@@ -11,10 +11,11 @@ from functions.config import get_settings
 from functions.core.models import Identity
 from functions.core.oauth_state_rules import CONNECT_COOKIE, STATE_TTL
 from functions.services.settings_service import expected_redirect_url
+from functions.services.status_service import needs_reauth_by_reason
 from functions.web.errors import ApiError, json_response
 from functions.web.router import ADMIN, USER, Route, Router, json_body
 from functions.web.views import (
-    admin_user_view,
+    admin_status_view,
     calendar_view,
     client_settings_view,
     disconnect_view,
@@ -25,7 +26,9 @@ from functions.web.views import (
 
 
 def get_me(request: Request, identity: Identity) -> Response:
-    return json_response(me_view(identity, services().status.me(identity)))
+    built = services()
+    user = built.connect.retry_failed_calendar_read(identity, built.status.me(identity))
+    return json_response(me_view(identity, user, built.status.pending_revocations(identity)))
 
 
 def get_activity_types(request: Request, identity: Identity) -> Response:
@@ -61,7 +64,8 @@ def post_user_admin(request: Request, identity: Identity, uid: str) -> Response:
 
 
 def get_admin_status(request: Request, identity: Identity) -> Response:
-    return json_response({"users": [admin_user_view(row) for row in services().admin.users()]})
+    rows = services().admin.users()
+    return json_response(admin_status_view(rows, needs_reauth_by_reason([row.status for row in rows])))
 
 
 def post_connect(request: Request, identity: Identity) -> Response:
@@ -83,7 +87,7 @@ def post_connect(request: Request, identity: Identity) -> Response:
 
 def post_disconnect(request: Request, identity: Identity) -> Response:
     done = services().connect.disconnect(identity)
-    return json_response(disconnect_view(done.connection, done.revoked))
+    return json_response(disconnect_view(done.connection, done.revoked, done.revocation_pending))
 
 
 def post_calendars_refresh(request: Request, identity: Identity) -> Response:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from functions.core.clock import isoformat
-from functions.core.models import CalendarEntry, Connection, GoogleClientSettings, Identity, Link, RunInfo, UserRecord
+from functions.core.models import (
+    CalendarEntry,
+    Connection,
+    GoogleClientSettings,
+    Identity,
+    Link,
+    PendingRevocation,
+    RunInfo,
+    UserRecord,
+)
 from functions.services.admin_service import AdminUserRow, row_email
 
 
@@ -16,6 +25,7 @@ def connection_view(connection: Connection) -> dict[str, Any]:
         "error_at": isoformat(connection.error_at),
         "connected_at": isoformat(connection.connected_at),
         "google_email": connection.google_email,
+        "reauth_reason": connection.reauth_reason,
     }
 
 
@@ -46,6 +56,7 @@ def link_view(link: Link) -> dict[str, Any]:
         "last_export": run_view(link.last_export),
         "last_import": run_view(link.last_import),
         "last_error": link.last_error,
+        "paused_reason": link.paused_reason,
     }
 
 
@@ -58,13 +69,26 @@ def status_view(user: UserRecord, links: list[Link]) -> dict[str, Any]:
     }
 
 
-def me_view(identity: Identity, user: UserRecord) -> dict[str, Any]:
+def pending_revocation_view(pending: PendingRevocation) -> dict[str, Any]:
+    """A grant Google has not confirmed revoked yet (never the token)."""
+    return {
+        "google_email": pending.google_email,
+        "since": isoformat(pending.created_at),
+        "attempts": pending.attempts,
+        "last_error": pending.last_error,
+        "next_attempt_at": isoformat(pending.next_attempt_at),
+    }
+
+
+def me_view(identity: Identity, user: UserRecord, pending: list[PendingRevocation] | None = None) -> dict[str, Any]:
     return {
         "uid": identity.uid,
         "email": identity.email or user.email,
         "admin": identity.admin,
         "connection": connection_view(user.connection),
         "calendars": [calendar_view(c) for c in user.calendars],
+        "calendars_error": user.calendars_error,
+        "pending_revocations": [pending_revocation_view(p) for p in pending or []],
     }
 
 
@@ -80,8 +104,8 @@ def client_settings_view(client: GoogleClientSettings, expected_redirect_url: st
     }
 
 
-def disconnect_view(connection: Connection, revoked: bool) -> dict[str, Any]:
-    return {"connection": connection_view(connection), "revoked": revoked}
+def disconnect_view(connection: Connection, revoked: bool, revocation_pending: bool = False) -> dict[str, Any]:
+    return {"connection": connection_view(connection), "revoked": revoked, "revocation_pending": revocation_pending}
 
 
 def admin_user_view(row: AdminUserRow) -> dict[str, Any]:
@@ -95,3 +119,8 @@ def admin_user_view(row: AdminUserRow) -> dict[str, Any]:
         "disabled": bool(auth and auth.disabled),
         "deleted": row.deleted,
     }
+
+
+def admin_status_view(rows: list[AdminUserRow], needs_reauth: dict[str, int]) -> dict[str, Any]:
+    """Every user with their status, and how many must reconnect per reason."""
+    return {"users": [admin_user_view(row) for row in rows], "needs_reauth": needs_reauth}

@@ -5,10 +5,13 @@ disagree on anything here, the in-memory store is wrong.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from functions.core.connection_rules import CLIENT_CHANGED, INVALID_GRANT, revocation_id
+from functions.core.link_rules import CALENDAR_MISSING
 from functions.core.models import (
     CONNECTED,
     DISCONNECTED,
@@ -19,6 +22,7 @@ from functions.core.models import (
     Identity,
     Link,
     OAuthState,
+    PendingRevocation,
     TokenSet,
 )
 from functions.core.oauth_state_rules import EXPIRED_STATE, INVALID_STATE, new_oauth_state
@@ -27,6 +31,7 @@ from functions.store.errors import AlreadyExists, MissingDocument, UnitOfWorkErr
 from functions.store.ports import Stores
 
 NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
+CLIENT_ID = "client-1.apps.googleusercontent.com"
 ALICE = Identity(uid="alice-uid", email="alice@example.com", admin=False, display_name="Alice")
 BOB = Identity(uid="bob-uid", email="bob@example.com", admin=False)
 CALENDARS = [
@@ -47,9 +52,38 @@ def channel(channel_id: str = "chan-1", uid: str = ALICE.uid) -> ChannelRecord:
     return ChannelRecord(channel_id, uid, "crm@group.calendar.google.com", "res-1", "hash", NOW + timedelta(days=7))
 
 
+def save_connection(
+    stores: Stores,
+    uid: str,
+    token_set: TokenSet,
+    calendars: list[CalendarEntry] | None,
+    google_email: str | None,
+    client_id: str | None = CLIENT_ID,
+    calendars_error: str | None = None,
+) -> None:
+    uow = stores.unit_of_work()
+    stores.users.stage_connection(uow, uid, token_set, calendars, google_email, client_id, NOW, calendars_error)
+    uow.commit()
+
+
 def connected(stores: Stores, identity: Identity = ALICE) -> None:
     stores.users.ensure_user(identity, NOW)
-    stores.users.save_connection(identity.uid, tokens(), CALENDARS, "alice@example.com", NOW)
+    save_connection(stores, identity.uid, tokens(), CALENDARS, "alice@example.com")
+
+
+def pending(token: str = "refresh-old", uid: str = ALICE.uid, due_in: timedelta = timedelta(0)) -> PendingRevocation:
+    return PendingRevocation(
+        id=revocation_id(token),
+        uid=uid,
+        refresh_token=token,
+        created_at=NOW,
+        next_attempt_at=NOW + due_in,
+        attempts=1,
+        last_attempt_at=NOW,
+        last_error="Google server error 503",
+        google_email="alice@example.com",
+        client_id=CLIENT_ID,
+    )
 
 
 class StoreContract:
@@ -98,6 +132,8 @@ class StoreContract:
         assert user.connection.connected_at == NOW
         assert user.calendars == tuple(CALENDARS)
         assert user.calendars_read_at == NOW
+        assert user.calendars_error is None
+        assert user.connection.client_id == CLIENT_ID
         secrets = stores.users.get_secrets(ALICE.uid)
         assert secrets is not None
         assert (secrets.refresh_token, secrets.access_token, secrets.access_token_expiry) == (
@@ -106,15 +142,33 @@ class StoreContract:
     def test_a_connection_without_a_refresh_token_writes_nothing(self, stores: Stores) -> None:
         stores.users.ensure_user(ALICE, NOW)
         with pytest.raises(ValueError, match="refresh token"):
-            stores.users.save_connection(ALICE.uid, tokens(refresh=None), CALENDARS, None, NOW)
+            save_connection(stores, ALICE.uid, tokens(refresh=None), CALENDARS, None)
         assert stores.users.get_secrets(ALICE.uid) is None
         assert stores.users.get_user(ALICE.uid).connection.status == DISCONNECTED
 
-    def test_connection_without_a_calendar_list_keeps_the_old_list(self, stores: Stores) -> None:
+    def test_a_connection_whose_calendar_list_failed_clears_the_old_list_and_says_why(self, stores: Stores) -> None:
         connected(stores)
-        stores.users.save_connection(ALICE.uid, tokens("access-2", "refresh-2"), None, None, NOW)
-        assert stores.users.get_user(ALICE.uid).calendars == tuple(CALENDARS)
+        save_connection(stores, ALICE.uid, tokens("access-2", "refresh-2"), None, None, calendars_error="503")
+        user = stores.users.get_user(ALICE.uid)
+        assert (user.calendars, user.calendars_read_at) == ((), None)
+        assert (user.calendars_error, user.calendars_error_at) == ("503", NOW)
+        assert (user.connection.status, user.connection.google_email) == (CONNECTED, None)
         assert stores.users.get_secrets(ALICE.uid).refresh_token == "refresh-2"
+
+    def test_a_successful_read_replaces_the_list_clears_the_error_and_fills_in_the_account(
+        self, stores: Stores
+    ) -> None:
+        stores.users.ensure_user(ALICE, NOW)
+        save_connection(stores, ALICE.uid, tokens(), None, None, calendars_error="503")
+        later = NOW + timedelta(hours=1)
+        uow = stores.unit_of_work()
+        stores.users.stage_calendars(uow, ALICE.uid, CALENDARS, "alice@example.com", later)
+        assert stores.users.get_user(ALICE.uid).calendars_error == "503"  # staged, not applied
+        uow.commit()
+        user = stores.users.get_user(ALICE.uid)
+        assert (user.calendars, user.calendars_read_at, user.calendars_error) == (tuple(CALENDARS), later, None)
+        assert (user.connection.status, user.connection.google_email) == (CONNECTED, "alice@example.com")
+        assert user.connection.client_id == CLIENT_ID
 
     def test_a_refreshed_access_token_keeps_the_refresh_token_unless_rotated(self, stores: Stores) -> None:
         connected(stores)
@@ -127,21 +181,33 @@ class StoreContract:
     def test_save_calendars_replaces_the_list(self, stores: Stores) -> None:
         connected(stores)
         later = NOW + timedelta(hours=1)
-        stores.users.save_calendars(ALICE.uid, CALENDARS[:1], later)
+        uow = stores.unit_of_work()
+        stores.users.stage_calendars(uow, ALICE.uid, CALENDARS[:1], None, later)
+        uow.commit()
         user = stores.users.get_user(ALICE.uid)
         assert (user.calendars, user.calendars_read_at) == (tuple(CALENDARS[:1]), later)
+        assert user.connection.google_email == "alice@example.com"
 
     def test_needs_reauth_keeps_the_error_and_when(self, stores: Stores) -> None:
         connected(stores)
-        stores.users.mark_needs_reauth(ALICE.uid, "invalid_grant: revoked", NOW)
+        stores.users.mark_needs_reauth(ALICE.uid, "invalid_grant: revoked", INVALID_GRANT, NOW)
         connection = stores.users.get_user(ALICE.uid).connection
         assert (connection.status, connection.error, connection.error_at) == (
             NEEDS_REAUTH, "invalid_grant: revoked", NOW)
-        assert connection.google_email == "alice@example.com"
+        assert connection.reauth_reason == INVALID_GRANT
+        assert (connection.google_email, connection.client_id) == ("alice@example.com", CLIENT_ID)
+
+    def test_reconnecting_clears_the_reauth_reason(self, stores: Stores) -> None:
+        connected(stores)
+        stores.users.mark_needs_reauth(ALICE.uid, "unauthorized_client", CLIENT_CHANGED, NOW)
+        save_connection(stores, ALICE.uid, tokens("a2", "r2"), CALENDARS, "alice@example.com", client_id="client-2")
+        connection = stores.users.get_user(ALICE.uid).connection
+        assert (connection.status, connection.reauth_reason, connection.error) == (CONNECTED, None, None)
+        assert connection.client_id == "client-2"
 
     def test_needs_reauth_of_an_unknown_user_fails(self, stores: Stores) -> None:
         with pytest.raises(MissingDocument):
-            stores.users.mark_needs_reauth("nobody", "x", NOW)
+            stores.users.mark_needs_reauth("nobody", "x", INVALID_GRANT, NOW)
         assert stores.users.get_user("nobody") is None
 
     def test_list_users(self, stores: Stores) -> None:
@@ -184,6 +250,96 @@ class StoreContract:
         assert stores.links.delete_link(ALICE.uid, "Meeting") == written
         assert stores.links.delete_link(ALICE.uid, "Meeting") is None
         assert stores.links.list_links(ALICE.uid) == []
+
+    def test_pausing_and_resuming_links_changes_only_the_pause(self, stores: Stores) -> None:
+        written = stores.links.put_link_checked(ALICE.uid, "Meeting", lambda current: link(sync_token="tok"))
+        stores.links.put_link_checked(ALICE.uid, "Call", lambda current: link("Call", "alice@example.com"))
+        later = NOW + timedelta(hours=1)
+        uow = stores.unit_of_work()
+        stores.links.stage_paused(uow, ALICE.uid, {"Meeting": CALENDAR_MISSING}, later)
+        assert stores.links.list_links(ALICE.uid)[0].paused_reason is None  # staged, not applied
+        uow.commit()
+        by_type = {lk.activity_type: lk for lk in stores.links.list_links(ALICE.uid)}
+        assert by_type["Meeting"] == replace(written, paused_reason=CALENDAR_MISSING, updated_at=later)
+        assert by_type["Call"].paused_reason is None
+        uow = stores.unit_of_work()
+        stores.links.stage_paused(uow, ALICE.uid, {"Meeting": None}, later)
+        uow.commit()
+        assert {lk.activity_type: lk.paused_reason for lk in stores.links.list_links(ALICE.uid)} == {
+            "Meeting": None, "Call": None}
+
+    def test_pausing_a_missing_link_applies_nothing(self, stores: Stores) -> None:
+        stores.links.put_link_checked(ALICE.uid, "Meeting", lambda current: link())
+        uow = stores.unit_of_work()
+        stores.links.stage_paused(uow, ALICE.uid, {"Meeting": CALENDAR_MISSING, "Gone": CALENDAR_MISSING}, NOW)
+        with pytest.raises(MissingDocument):
+            uow.commit()
+        assert stores.links.list_links(ALICE.uid)[0].paused_reason is None
+
+    # --- pending revocations ---------------------------------------------------------------
+    def test_a_pending_revocation_round_trips_per_user(self, stores: Stores) -> None:
+        assert stores.revocations.list_pending(ALICE.uid) == []
+        uow = stores.unit_of_work()
+        stores.revocations.stage_pending(uow, pending())
+        stores.revocations.stage_pending(uow, pending("refresh-bob", uid=BOB.uid))
+        assert stores.revocations.list_pending(ALICE.uid) == []  # staged, not applied
+        uow.commit()
+        assert stores.revocations.list_pending(ALICE.uid) == [pending()]
+        assert stores.revocations.list_pending(BOB.uid) == [pending("refresh-bob", uid=BOB.uid)]
+
+    def test_a_pending_revocation_needs_a_token(self, stores: Stores) -> None:
+        with pytest.raises(ValueError, match="token"):
+            stores.revocations.stage_pending(stores.unit_of_work(), replace(pending(), refresh_token=None))
+
+    def test_due_revocations_across_users_most_overdue_first_and_bounded(self, stores: Stores) -> None:
+        connected(stores)  # the user's own tokens live beside them and are never due
+        uow = stores.unit_of_work()
+        stores.revocations.stage_pending(uow, pending("a", due_in=timedelta(minutes=-5)))
+        stores.revocations.stage_pending(uow, pending("b", uid=BOB.uid, due_in=timedelta(minutes=-30)))
+        stores.revocations.stage_pending(uow, pending("c", due_in=timedelta(minutes=30)))
+        uow.commit()
+        assert [r.refresh_token for r in stores.revocations.list_due(NOW, 10)] == ["b", "a"]
+        assert [(r.uid, r.refresh_token) for r in stores.revocations.list_due(NOW, 1)] == [(BOB.uid, "b")]
+        assert [r.refresh_token for r in stores.revocations.list_due(NOW + timedelta(hours=1), 10)] == [
+            "b", "a", "c"]
+
+    def test_a_failed_attempt_is_recorded_and_a_confirmed_one_deleted(self, stores: Stores) -> None:
+        uow = stores.unit_of_work()
+        stores.revocations.stage_pending(uow, pending())
+        uow.commit()
+        later, retry_at = NOW + timedelta(minutes=15), NOW + timedelta(minutes=45)
+        revocation = revocation_id("refresh-old")
+        stores.revocations.record_failed_attempt(ALICE.uid, revocation, 2, "503 again", later, retry_at)
+        (kept,) = stores.revocations.list_pending(ALICE.uid)
+        assert (kept.attempts, kept.last_error, kept.last_attempt_at, kept.next_attempt_at) == (
+            2, "503 again", later, retry_at)
+        assert (kept.refresh_token, kept.created_at, kept.google_email) == ("refresh-old", NOW, "alice@example.com")
+        stores.revocations.delete(ALICE.uid, kept.id)
+        assert stores.revocations.list_pending(ALICE.uid) == []
+        with pytest.raises(MissingDocument):
+            stores.revocations.record_failed_attempt(ALICE.uid, kept.id, 3, "x", later, retry_at)
+        stores.revocations.delete(ALICE.uid, kept.id)  # deleting again is fine
+
+    def test_disconnect_keeps_the_pending_revocation_in_the_same_unit_of_work(self, stores: Stores) -> None:
+        connected(stores)
+        uow = stores.unit_of_work()
+        stores.users.stage_disconnected(uow, ALICE.uid, NOW)
+        stores.revocations.stage_pending(uow, pending("refresh-1"))
+        stores.links.stage_sync_cleared(uow, ALICE.uid, ["NoSuchLink"], NOW)
+        with pytest.raises(MissingDocument):
+            uow.commit()
+        assert stores.revocations.list_pending(ALICE.uid) == []
+        assert stores.users.get_secrets(ALICE.uid) is not None
+        uow = stores.unit_of_work()
+        stores.users.stage_disconnected(uow, ALICE.uid, NOW)
+        stores.revocations.stage_pending(uow, pending("refresh-1"))
+        uow.commit()
+        assert stores.users.get_secrets(ALICE.uid) is None
+        assert [r.refresh_token for r in stores.revocations.list_pending(ALICE.uid)] == ["refresh-1"]
+        uow = stores.unit_of_work()
+        stores.revocations.stage_deleted(uow, ALICE.uid, [revocation_id("refresh-1")])
+        uow.commit()
+        assert stores.revocations.list_pending(ALICE.uid) == []
 
     # --- channels ------------------------------------------------------------------------
     def test_channels_round_trip(self, stores: Stores) -> None:
@@ -239,6 +395,15 @@ class StoreContract:
         assert (kept.calendar_id, kept.export) == ("crm@group.calendar.google.com", True)
         assert (kept.sync_token, kept.channel_id, kept.channel_expiry) == (None, None, None)
         assert stores.channels.get_channel("chan-1") is None
+
+    def test_disconnect_forgets_a_failed_calendar_read(self, stores: Stores) -> None:
+        stores.users.ensure_user(ALICE, NOW)
+        save_connection(stores, ALICE.uid, tokens(), None, None, calendars_error="503")
+        uow = stores.unit_of_work()
+        stores.users.stage_disconnected(uow, ALICE.uid, NOW)
+        uow.commit()
+        user = stores.users.get_user(ALICE.uid)
+        assert (user.connection.status, user.calendars_error, user.calendars_error_at) == (DISCONNECTED, None, None)
 
     def test_a_failing_unit_of_work_applies_nothing(self, stores: Stores) -> None:
         connected(stores)

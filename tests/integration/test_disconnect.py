@@ -44,6 +44,7 @@ def test_disconnect_revokes_at_google_and_clears_secrets_but_keeps_links(
     assert answer.status_code == 200, answer.text
     assert answer.json()["connection"]["status"] == "disconnected"
     assert answer.json()["revoked"] is True
+    assert answer.json()["revocation_pending"] is False
     refresh = requests.post(
         get_settings().oauth_token_url,
         data={
@@ -64,4 +65,6 @@ def test_disconnect_revokes_at_google_and_clears_secrets_but_keeps_links(
     assert [lk["activity_type"] for lk in api.call("GET", "links", connected_user.token).json()["links"]] == ["Meeting"]
     me = api.call("GET", "me", connected_user.token).json()
     assert me["connection"]["status"] == "disconnected"
+    assert me["pending_revocations"] == []
+    assert not [s.id for s in firestore_db.collection(f"users/{connected_user.uid}/secrets").stream()]
     assert api.call("POST", "calendars/refresh", connected_user.token).json()["error"]["code"] == "not_connected"

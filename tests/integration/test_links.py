@@ -27,6 +27,7 @@ def test_a_user_maps_activity_types_to_their_calendars(
         "last_export": None,
         "last_import": None,
         "last_error": None,
+        "paused_reason": None,
     }
     changed = put(api, connected_user, "Meeting", calendar_id=calendars["CRM Meetings"], export=False)
     assert (changed.json()["export"], changed.json()["import"]) == (False, False)

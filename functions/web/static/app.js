@@ -260,6 +260,7 @@
         userState.links[link.activity_type] = link;
       });
       renderConnection(answers[2].connection || answers[0].connection || {});
+      renderNotice(answers[0]);
       renderLinks();
     }).catch(function (error) {
       setText("#connection-error", errorText(error));
@@ -307,6 +308,22 @@
         : "Connect Google first; then choose a calendar for each activity type.";
       show(note, true);
     }
+  }
+
+  // Issue 14: a calendar list that could not be read, and revocations Google has not confirmed.
+  function renderNotice(me) {
+    var lines = [];
+    if (me.calendars_error) {
+      lines.push("calbridge could not read your calendar list from Google (" + me.calendars_error +
+        "); links cannot be saved until it can. Reload the page or refresh the calendar list to try again.");
+    }
+    (me.pending_revocations || []).forEach(function (pending) {
+      lines.push("Google has not yet confirmed that calbridge's access" +
+        (pending.google_email ? " to " + pending.google_email : "") +
+        " is revoked; calbridge keeps trying automatically (next attempt " + formatTime(pending.next_attempt_at) + ").");
+    });
+    setText("#connection-notice", lines.join(" "));
+    show("#connection-notice", lines.length > 0);
   }
 
   function calendarOptions(select, selectedId) {
@@ -438,6 +455,12 @@
       box.appendChild(el("div", { className: "small error-text" }, "Import error: " + link.last_import.error));
     }
     if (link.last_error) box.appendChild(el("div", { className: "small error-text" }, "Error: " + link.last_error));
+    if (link.paused_reason) {
+      box.appendChild(el("div", { className: "small error-text", dataset: { paused: link.paused_reason } },
+        link.paused_reason === "calendar_missing"
+          ? "Sync paused: this calendar is not in your Google account's calendar list. The link is kept."
+          : "Sync paused (" + link.paused_reason + ")."));
+    }
     return box;
   }
 
@@ -601,11 +624,9 @@
     var button = $("#refresh-calendars");
     busy(button, true, "Refreshing…");
     clearNotices();
-    api("POST", "calendars/refresh", {}).then(function (answer) {
+    api("POST", "calendars/refresh", {}).then(function () {
       busy(button, false);
-      userState.me.calendars = (answer && answer.calendars) || [];
-      renderLinks();
-      setText("#connection-error", "");
+      return loadUser();  // the list, its error and the links' pauses may all have changed
     }).catch(function (error) {
       busy(button, false);
       var text = errorText(error);
@@ -766,6 +787,12 @@
     api("GET", "admin/status").then(function (answer) {
       busy(button, false);
       renderUsers(answer.users || []);
+      var counts = answer.needs_reauth || {};
+      var parts = Object.keys(counts).map(function (reason) {
+        return counts[reason] + " " + (reason === "client_changed" ? "because the OAuth client changed" : "(" + reason + ")");
+      });
+      setText("#admin-users-reauth", parts.length ? "Users who must reconnect: " + parts.join(", ") + "." : "");
+      show("#admin-users-reauth", parts.length > 0);
     }).catch(function (error) {
       busy(button, false);
       if (!forbidden(error)) setText("#admin-users-error", errorText(error));
