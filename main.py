@@ -12,7 +12,10 @@ from typing import Any
 import functions_framework
 from flask import Request, Response
 
+from functions import observability
 from functions.web.errors import json_errors, not_implemented
+
+observability.install()  # structured JSON log lines for Cloud Logging; stdlib only, no I/O
 
 # Every entry point and its trigger type, for the local server and the deployment (infra/);
 # tests/unit/test_entry_points.py checks it against the functions defined below.
