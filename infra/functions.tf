@@ -132,12 +132,16 @@ resource "google_cloudfunctions2_function" "function" {
       retry_policy          = "RETRY_POLICY_RETRY"
       service_account_email = google_service_account.events.email
 
+      # A list (not a map) so both branches have one type: [] or the Firestore document filters.
       dynamic "event_filters" {
-        for_each = event_trigger.value == "firestore" ? { database = "(default)", document = each.value.document } : {}
+        for_each = event_trigger.value != "firestore" ? [] : [
+          { attribute = "database", value = "(default)", operator = null },
+          { attribute = "document", value = each.value.document, operator = "match-path-pattern" },
+        ]
         content {
-          attribute = event_filters.key
-          value     = event_filters.value
-          operator  = event_filters.key == "document" ? "match-path-pattern" : null
+          attribute = event_filters.value.attribute
+          value     = event_filters.value.value
+          operator  = event_filters.value.operator
         }
       }
     }

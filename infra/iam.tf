@@ -1,6 +1,4 @@
 # One service account per role, each with only the roles it needs.
-data "google_project" "project" {}
-
 # The functions at run time.
 resource "google_service_account" "runtime" {
   account_id   = "calbridge-runtime"

@@ -1,24 +1,30 @@
-# The functions' source: main.py, functions/ and requirements.txt at the root of one zip,
-# uploaded to a bucket; a new object name per content hash redeploys every function.
+# The functions' source: main.py and requirements.txt at the root of one zip with functions/,
+# and nothing else of the repository (no tests, sandbox, devstack, bench, infra, node_modules,
+# .venv*, caches): the zip is built from this list rather than by excluding, so a stray folder
+# in a checkout never ships. Every deployed file is text (file() refuses anything else).
+# Uploaded under a name made of its hash, so a change of source redeploys every function.
 locals {
-  # Every top-level entry of the repository except what the functions run. tests/infra checks
-  # that each top-level directory of the repository is either deployed (functions/) or listed here.
-  source_excludes = [
-    ".ci", ".dev-state", ".git", ".github", ".gitignore", ".pytest_cache", ".ruff_cache",
-    ".venv", ".venv-infra", "__pycache__", "bench", "devstack", "docs", "firestore.indexes.json",
-    "firestore.rules", "infra", "node_modules", "openapi.yaml", "package-lock.json", "package.json",
-    "pyproject.toml", "README.md", "requirements-dev.txt", "requirements-infra.txt", "sandbox",
-    "scripts", "test-artifacts", "tests",
-  ]
-  source_pycache = fileset(local.repo_root, "functions/**/__pycache__/*")
+  source_root_files = ["main.py", "requirements.txt"]
+  source_dirs       = ["functions"]
+  source_files = toset(concat(local.source_root_files, flatten([
+    for dir in local.source_dirs : [
+      for path in fileset(local.repo_root, "${dir}/**") : path
+      if !strcontains(path, "__pycache__") && !startswith(basename(path), ".")
+    ]
+  ])))
 }
 
 data "archive_file" "source" {
-  type                        = "zip"
-  source_dir                  = local.repo_root
-  output_path                 = "${path.module}/.build/calbridge-source.zip"
-  excludes                    = concat(local.source_excludes, tolist(local.source_pycache))
-  exclude_symlink_directories = true
+  type        = "zip"
+  output_path = "${path.module}/.build/calbridge-source.zip"
+
+  dynamic "source" {
+    for_each = local.source_files
+    content {
+      filename = source.value
+      content  = file("${local.repo_root}/${source.value}")
+    }
+  }
 }
 
 resource "google_storage_bucket" "source" {
@@ -61,6 +67,14 @@ resource "google_artifact_registry_repository" "functions" {
   description   = "calbridge function images"
   format        = "DOCKER"
   labels        = var.labels
+
+  cleanup_policies {
+    id     = "delete-old"
+    action = "DELETE"
+    condition {
+      older_than = "2592000s"
+    }
+  }
 
   cleanup_policies {
     id     = "keep-recent"

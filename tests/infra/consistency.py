@@ -25,7 +25,7 @@ FUNCTION_TYPE = "google_cloudfunctions2_function"
 SCHEDULER_TYPE = "google_cloud_scheduler_job"
 # local.functions' trigger -> main.SIGNATURES' kind
 TRIGGER_KINDS = {"http": "http", "pubsub": "cloudevent", "firestore": "cloudevent"}
-# What the source zip must hold at its root: everything else at the top of the repo is excluded.
+# What the source zip holds (its root files and folders); never any of MUST_EXCLUDE.
 DEPLOYED_ENTRIES = {"main.py", "requirements.txt", "functions"}
 MUST_EXCLUDE = {"tests", "sandbox", "devstack", "node_modules", ".venv", ".venv-infra", "infra", "bench"}
 
@@ -95,10 +95,8 @@ def load_infra(folder: Path = INFRA_DIR, resolve_as: Path | None = None) -> Infr
 
 
 def _unwrap(value: Any) -> Any:
-    """python-hcl2 wraps attribute values in one-element lists; blocks stay lists of dicts."""
-    while isinstance(value, list) and len(value) == 1 and not isinstance(value[0], dict):
-        value = value[0]
-    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+    """python-hcl2 wraps each attribute value, and each single block, in a one-element list."""
+    if isinstance(value, list) and len(value) == 1:
         return value[0]
     return value
 
@@ -377,39 +375,43 @@ def _reads_file(infra: Infra, local_name: str | None, wanted: Path, seen: set[st
     return any(_reads_file(infra, name, wanted, seen) for name in re.findall(r"local\.(\w+)", text))
 
 
-def check_source(infra: Infra, problems: list[str], top_level: set[str]) -> None:
-    excludes = infra.locals.get("source_excludes")
-    if not isinstance(excludes, list):
-        problems.append("local.source_excludes (the source zip's excluded top-level entries) is missing")
-        return
-    excluded = set(excludes)
-    for name in sorted(MUST_EXCLUDE - excluded):
-        problems.append(f"source zip: {name} must be excluded")
-    for name in sorted(DEPLOYED_ENTRIES & excluded):
-        problems.append(f"source zip: {name} must be deployed, not excluded")
-    for name in sorted(top_level - excluded - DEPLOYED_ENTRIES):
-        problems.append(f"source zip: top-level {name} would be deployed: add it to local.source_excludes or deploy it")
+def source_files(infra: Infra, repo_root: Path = REPO_ROOT) -> list[str]:
+    """The files the source zip holds, computed as infra/source.tf does (paths inside the zip)."""
+    files = list(infra.locals.get("source_root_files") or [])
+    for folder in infra.locals.get("source_dirs") or []:
+        for path in sorted((repo_root / folder).rglob("*")):
+            relative = path.relative_to(repo_root)
+            if path.is_file() and "__pycache__" not in relative.parts and not path.name.startswith("."):
+                files.append(relative.as_posix())
+    return files
+
+
+def check_source(infra: Infra, problems: list[str]) -> None:
+    roots = set(infra.locals.get("source_root_files") or []) | set(infra.locals.get("source_dirs") or [])
+    if roots != DEPLOYED_ENTRIES:
+        problems.append(f"source zip: holds {sorted(roots)}, expected exactly {sorted(DEPLOYED_ENTRIES)}")
+    for name in sorted(MUST_EXCLUDE & roots):
+        problems.append(f"source zip: {name} must not be deployed")
+    if "requirements.txt" not in (infra.locals.get("source_root_files") or []):
+        problems.append("source zip: requirements.txt must be at the root of the zip")
     if "${path.module}/.." not in str(infra.locals.get("repo_root")):
-        problems.append("local.repo_root must be the repository root (the zip holds requirements.txt at its root)")
+        problems.append("local.repo_root must be the repository root")
+    for path in source_files(infra):
+        try:
+            (REPO_ROOT / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            problems.append(f"source zip: {path} is not a text file (Terraform's file() cannot read it)")
 
 
-def problems(infra: Infra, expected: Expected, top_level: set[str] | None = None) -> list[str]:
+def problems(infra: Infra, expected: Expected) -> list[str]:
     """Every disagreement between infra/ and the code, as sentences (empty: consistent)."""
     found: list[str] = []
     functions = check_functions(infra, expected, found)
     check_scheduler(infra, expected, functions, found)
     check_settings(infra, expected, found)
     check_firestore(infra, found)
-    check_source(infra, found, top_level if top_level is not None else repo_top_level())
+    check_source(infra, found)
     return found
-
-
-def repo_top_level() -> set[str]:
-    """Top-level entries of the repository as git tracks them, plus local ones that may exist."""
-    result = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    tracked = {line.split("/", 1)[0] for line in result.stdout.splitlines() if line}
-    present = {path.name for path in REPO_ROOT.iterdir()}
-    return tracked | present
 
 
 def expected_from_code() -> Expected:

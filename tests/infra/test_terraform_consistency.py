@@ -14,18 +14,21 @@ import copy
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.infra.consistency import (
     INFRA_DIR,
+    REPO_ROOT,
     Expected,
     Infra,
     cron_interval_seconds,
     expected_from_code,
     load_infra,
     problems,
+    source_files,
 )
 
 
@@ -188,11 +191,26 @@ def test_the_oauth_states_ttl_is_there(infra: Infra, expected: Expected) -> None
 
 
 def test_the_source_zip_holds_only_the_functions(infra: Infra, expected: Expected) -> None:
-    found = problems(infra, expected, top_level={"main.py", "functions", "requirements.txt", "tests", "newtool"})
-    assert "source zip: top-level newtool would be deployed: add it to local.source_excludes or deploy it" in found
+    files = source_files(infra)
+    assert {"main.py", "requirements.txt", "functions/config.py", "functions/web/static/app.js"} <= set(files)
+    assert not [path for path in files if path.split("/")[0] not in {"main.py", "requirements.txt", "functions"}]
     broken = mutated(infra)
-    broken.locals["source_excludes"] = [name for name in broken.locals["source_excludes"] if name != "sandbox"]
-    assert "source zip: sandbox must be excluded" in problems(broken, expected)
+    broken.locals["source_dirs"] = ["functions", "sandbox"]
+    assert "source zip: sandbox must not be deployed" in problems(broken, expected)
+
+
+def test_the_source_zip_is_enough_to_run_every_handler(infra: Infra, tmp_path: Path) -> None:
+    """Only the zip's files on the path: main and every handler module import."""
+    for path in source_files(infra):
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO_ROOT / path, target)
+    code = "import main, functions.web.api_routes, functions.web.callback, functions.web.pages; print('ok')"
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); {code}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.stdout.strip() == "ok", result.stderr
 
 
 def test_the_firestore_write_trigger_is_one_map_entry(tmp_path: Path, expected: Expected) -> None:
