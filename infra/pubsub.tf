@@ -42,7 +42,7 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
 # cannot set its dead-letter policy: this runs gcloud once per trigger (idempotent) to attach
 # the dead-letter topic and let the Pub/Sub service agent acknowledge from it.
 resource "terraform_data" "sync_worker_dead_letter" {
-  for_each = var.attach_dead_letter_with_gcloud ? local.pubsub_functions : {}
+  for_each = { for name, f in local.pubsub_functions : name => f if var.attach_dead_letter_with_gcloud }
 
   triggers_replace = [
     google_cloudfunctions2_function.function[each.key].event_trigger[0].trigger,

@@ -37,7 +37,8 @@ resource "google_secret_manager_secret_version" "encryption_key" {
 }
 
 locals {
+  # one() is null when no version was generated; the precondition above demands a version then.
   encryption_key_version = (
-    var.encryption_key_version != "" ? var.encryption_key_version : google_secret_manager_secret_version.encryption_key[0].version
+    var.encryption_key_version != "" ? var.encryption_key_version : one(google_secret_manager_secret_version.encryption_key[*].version)
   )
 }
