@@ -82,7 +82,7 @@ locals {
 }
 
 resource "google_cloudfunctions2_function" "function" {
-  # checkov:skip=CKV_GCP_124: the public HTTP functions must take traffic from browsers and Google; private ones are internal-only
+  # checkov:skip=CKV_GCP_124: HTTP functions are called from browsers, Google push and Cloud Scheduler (IAM guards the private ones); event-triggered ones are internal-only
   for_each = local.functions
 
   name        = each.key
