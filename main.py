@@ -12,6 +12,7 @@ from typing import Any
 import functions_framework
 from flask import Request, Response, request
 
+from functions import observability
 from functions.config import get_settings
 from functions.web.errors import error_response, json_errors, not_implemented
 
@@ -20,6 +21,9 @@ from functions.web.errors import error_response, json_errors, not_implemented
 def _no_route(error: Exception) -> Response:
     """A path functions-framework's own routing refuses (e.g. with a newline in it): JSON, like the rest."""
     return error_response(404, "not_found", f"No route {request.method} {request.path}.")
+
+
+observability.install()  # structured JSON log lines for Cloud Logging; stdlib only, no I/O
 
 # Every entry point and its trigger type, for the local server and the deployment (infra/);
 # tests/unit/test_entry_points.py checks it against the functions defined below.
