@@ -14,6 +14,7 @@ from functions.config import get_settings
 from functions.services.calendar_access import CalendarAccess
 from functions.services.channel_service import ChannelService
 from functions.services.connect_service import ConnectService
+from functions.services.export_service import ExportService
 from functions.services.link_service import LinkService
 from functions.services.ports import Adapters
 from functions.services.settings_service import SettingsService
@@ -33,6 +34,7 @@ class Services:
         self.links = LinkService(adapters, self.channels)
         self.settings = SettingsService(adapters)
         self.status = StatusService(adapters)
+        self.export = ExportService(adapters, self.calendar_access)
 
 
 def build_services(adapters: Adapters) -> Services:

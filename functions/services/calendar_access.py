@@ -69,8 +69,14 @@ class CalendarAccess:
     def calendar(self, uid: str) -> Iterator[CalendarApi]:
         """The user's Calendar port for a block of calls; a refused grant or client inside it is typed."""
         api = self.open(uid)
-        try:
+        with self.guard(uid):
             yield api
+
+    @contextmanager
+    def guard(self, uid: str) -> Iterator[None]:
+        """Calls with a port already open (e.g. reused for a whole export run): refusals typed as in ``calendar``."""
+        try:
+            yield
         except InvalidGrant as exc:
             log.warning("Google refused the grant of %s (%s): user needs to reconnect", uid, exc.message)
             self.stores.users.mark_needs_reauth(uid, exc.message, self.now())

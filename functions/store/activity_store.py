@@ -76,23 +76,22 @@ class FirestoreActivityStore:
             raise MissingDocument(f"activities/{activity.id} does not exist") from exc
         return _with_revision(activity, result.update_time)
 
-    def save_sync(self, activity_id: str, sync: ActivitySync, revision: object) -> bool:
+    def save_sync(self, activity_id: str, sync: ActivitySync, revision: object) -> object | None:
         from google.api_core.exceptions import FailedPrecondition, NotFound
 
         ref = self._ref(activity_id)
         option = self.client.write_option(last_update_time=revision) if revision is not None else None
         try:
-            ref.update({"sync": sync_to_doc(sync)}, option=option)
-            return True
+            return ref.update({"sync": sync_to_doc(sync)}, option=option).update_time
         except FailedPrecondition:
             pass
         except NotFound:
-            return False
+            return None
         try:
             ref.update({"sync.targets": [target_to_doc(t) for t in sync.targets]})
         except NotFound:
             pass
-        return False
+        return None
 
     def delete(self, activity_id: str, revision: object = None) -> bool:
         from google.api_core.exceptions import FailedPrecondition, NotFound

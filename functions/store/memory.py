@@ -269,17 +269,16 @@ class InMemoryActivityStore:
                 replace(activity, created_at=current.created_at, sync=_pending(current.sync, now))
             )
 
-    def save_sync(self, activity_id: str, sync: ActivitySync, revision: object) -> bool:
+    def save_sync(self, activity_id: str, sync: ActivitySync, revision: object) -> object | None:
         with self.lock:
             current = self.activities.get(activity_id)
             if current is None:
-                return False
-            if current.revision == revision:
-                self._put(replace(current, sync=sync))
-                return True
+                return None
+            if revision is None or current.revision == revision:
+                return self._put(replace(current, sync=sync)).revision
             base = current.sync or ActivitySync()
             self._put(replace(current, sync=replace(base, targets=sync.targets)))
-            return False
+            return None
 
     def delete(self, activity_id: str, revision: object = None) -> bool:
         with self.lock:

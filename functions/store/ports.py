@@ -131,9 +131,10 @@ class ActivityStore(Protocol):
         ``sync.targets`` stay as they are. Raises MissingDocument."""
         ...
 
-    def save_sync(self, activity_id: str, sync: ActivitySync, revision: object) -> bool:
-        """All of ``sync`` if the document is still at ``revision`` (True); otherwise only ``sync.targets``
-        (False: a newer edit stays pending). One write either way; nothing if the document is gone."""
+    def save_sync(self, activity_id: str, sync: ActivitySync, revision: object) -> object | None:
+        """All of ``sync`` if the document is still at ``revision`` (or ``revision`` is None): the new revision.
+        Otherwise only ``sync.targets`` and None (a newer edit stays pending). One write either way;
+        nothing if the document is gone."""
         ...
 
     def delete(self, activity_id: str, revision: object = None) -> bool:

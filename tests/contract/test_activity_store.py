@@ -83,16 +83,16 @@ class ActivityStoreContract:
         read = stores.activities.get("a1")
         target = SyncTarget("alice", "cal-1", "ev1", etag='"2"', content_hash="h2")
         done = ActivitySync(SyncState.SYNCED, (target,), synced_at=NOW)
-        assert stores.activities.save_sync("a1", done, read.revision) is True
+        assert stores.activities.save_sync("a1", done, read.revision) is not None
         assert stores.activities.get("a1").sync == done
         # An edit lands between the export's read and its write: the edit stays pending, the targets are kept.
         read = stores.activities.get("a1")
         stores.activities.save_edit(timed("a1"), NOW + timedelta(minutes=1))
         moved = ActivitySync(SyncState.SYNCED, (replace(target, etag='"3"'),))
-        assert stores.activities.save_sync("a1", moved, read.revision) is False
+        assert stores.activities.save_sync("a1", moved, read.revision) is None
         stored = stores.activities.get("a1").sync
         assert stored.state == SyncState.PENDING and stored.targets == moved.targets
-        assert stores.activities.save_sync("gone", moved, None) is False
+        assert stores.activities.save_sync("gone", moved, None) is None
         assert stores.activities.get("gone") is None
 
     def test_delete_only_over_the_revision_it_read(self, stores: Stores) -> None:
