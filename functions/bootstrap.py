@@ -11,6 +11,7 @@ import os
 import threading
 
 from functions.config import get_settings
+from functions.services.activity_service import ActivityService, GroupService
 from functions.services.calendar_access import CalendarAccess
 from functions.services.channel_service import ChannelService
 from functions.services.connect_service import ConnectService
@@ -35,6 +36,8 @@ class Services:
         self.settings = SettingsService(adapters)
         self.status = StatusService(adapters)
         self.export = ExportService(adapters, self.calendar_access)
+        self.activities = ActivityService(adapters, self.export)
+        self.groups = GroupService(adapters)
 
 
 def build_services(adapters: Adapters) -> Services:
