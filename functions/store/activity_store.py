@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from functions.core.activity import Activity, ActivitySync, SyncState
+from functions.core.activity import Activity, ActivitySync, InvalidActivity, SyncState
 from functions.core.group import Group
 from functions.store.activity_codec import (
     activity_from_doc,
@@ -120,14 +120,25 @@ class FirestoreActivityStore:
         return [self._from_snapshot(s) for s in query.stream()]
 
     def list_pending(self, now: datetime, limit: int) -> list[Activity]:
-        query = (
+        """Due activities; a document that is not a valid activity (a client wrote it) is set to
+        ``error`` with the reason instead, so it cannot hold up the queue."""
+        found: list[Activity] = []
+        for snapshot in self._pending_query(now, limit).stream():
+            try:
+                found.append(self._from_snapshot(snapshot))
+            except (InvalidActivity, KeyError, ValueError, TypeError) as error:
+                snapshot.reference.update({"sync.state": str(SyncState.ERROR), "sync.due_at": None,
+                                           "sync.last_error": f"not a valid activity: {error}"})
+        return found
+
+    def _pending_query(self, now: datetime, limit: int) -> Any:
+        return (
             self.client.collection(ACTIVITIES)
             .where(filter=_field("sync.state", "==", str(SyncState.PENDING)))
             .where(filter=_field("sync.due_at", "<=", now))
             .order_by("sync.due_at")
             .limit(limit)
         )
-        return [self._from_snapshot(s) for s in query.stream()]
 
     def list_by_group(self, group_id: str, limit: int) -> list[Activity]:
         query = self.client.collection(ACTIVITIES).where(filter=_field("group_id", "==", group_id)).limit(limit)

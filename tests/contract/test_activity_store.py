@@ -181,6 +181,16 @@ class TestFirestoreActivityStore(ActivityStoreContract):
 
         return FirestoreStores(firestore_db)
 
+    def test_a_pending_document_that_is_no_activity_is_set_to_error(self, stores: Stores, firestore_db) -> None:
+        stores.activities.create(timed("good", sync=pending()))
+        firestore_db.document("activities/bad").set(
+            {"owner_uid": "alice", "subject": "no time", "sync": {"state": "pending", "due_at": NOW}}
+        )
+        assert [a.id for a in stores.activities.list_pending(NOW, 10)] == ["good"]
+        bad = firestore_db.document("activities/bad").get().to_dict()["sync"]
+        assert bad["state"] == "error" and bad["last_error"].startswith("not a valid activity")
+        assert [a.id for a in stores.activities.list_pending(NOW, 10)] == ["good"]
+
 
 class TestInMemoryActivityStore(ActivityStoreContract):
     @pytest.fixture
