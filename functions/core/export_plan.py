@@ -140,7 +140,7 @@ def settle(
     """The activity's ``sync`` after a run: synced, pending again later (backoff), or error."""
     base = previous or ActivitySync()
     if not failures:
-        state = SyncState.SYNCED if exporting or targets else SyncState.NOT_EXPORTED
+        state = SyncState.SYNCED if exporting else SyncState.NOT_EXPORTED
         return replace(base, state=state, targets=targets, last_error=None, attempts=0, due_at=None, synced_at=now)
     attempts = base.attempts + 1
     message = "; ".join(dict.fromkeys(f.message for f in failures))
