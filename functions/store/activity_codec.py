@@ -30,9 +30,11 @@ CONTENT_FIELDS = (
 
 
 def _utc(value: Any) -> datetime:
+    """A plain aware datetime (Firestore's DatetimeWithNanoseconds breaks on ``replace``)."""
     if not isinstance(value, datetime):
         raise ValueError(f"expected a timestamp, got {value!r}")
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond,
+                    tzinfo=value.tzinfo or UTC)
 
 
 def _opt_utc(value: Any) -> datetime | None:
