@@ -51,6 +51,7 @@ from functions.services.ports import Adapters
 log = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 1000  # activities one sweep run takes on (the longest-waiting first)
+BATCH_CALLS = 50  # calls per batch request: Google takes 1000, but large batches of writes draw rate limits
 PERMANENT = (BadRequest, Forbidden)  # Google refuses the request itself: retrying will not help
 
 
@@ -198,7 +199,7 @@ class ExportService:
             else:
                 etag = action.target.etag if action.target else None
                 calls.append(PatchEvent(action.calendar_id, action.event_id, _without_id(body), etag))
-        results = api.batch(calls)
+        results = _batched(api, calls)
         series_done: list[tuple[_Work, ExportAction, SyncTarget]] = []
         for (work, action), result in zip(items, results, strict=True):
             event = self._settle_write(api, work, action, result)
@@ -253,7 +254,7 @@ class ExportService:
                 instance_id, body = exception_to_instance(action.event_id, work.activity, exception)
                 calls.append(PatchEvent(action.calendar_id, instance_id, _without_id(body)))
                 owners.append(index)
-        results = api.batch(calls) if calls else []
+        results = _batched(api, calls)
         failed: dict[int, GoogleError] = {}
         for index, result in zip(owners, results, strict=True):
             if isinstance(result, GoogleError) and not isinstance(result, Gone):
@@ -314,7 +315,7 @@ class ExportService:
                 calls: list[BatchCall] = [DeleteEvent(a.calendar_id, a.event_id) for _, a in items]
                 try:
                     with self.access.guard(uid):
-                        results = list(api.batch(calls))
+                        results = _batched(api, calls)
                 except DomainError as exc:
                     run.apis[uid] = exc
                     results = [exc] * len(items)
@@ -348,6 +349,14 @@ class ExportService:
 
 def _report_key(state: SyncState) -> str:
     return {SyncState.ERROR: "errors", SyncState.NOT_EXPORTED: "not_exported"}.get(state, str(state))
+
+
+def _batched(api: CalendarApi, calls: list[BatchCall]) -> list[BatchResult]:
+    """Every call's result, in order, sent ``BATCH_CALLS`` to a batch request."""
+    results: list[BatchResult] = []
+    for start in range(0, len(calls), BATCH_CALLS):
+        results.extend(api.batch(calls[start:start + BATCH_CALLS]))
+    return results
 
 
 def _without_id(body: dict[str, Any]) -> dict[str, Any]:
