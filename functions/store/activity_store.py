@@ -9,6 +9,7 @@ export writes all of ``sync`` only if the document is unchanged since it read it
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,10 @@ from functions.store.errors import AlreadyExists, MissingDocument
 from functions.store.ports import UnitOfWork
 from functions.store.unit_of_work import firestore_batch
 
+log = logging.getLogger(__name__)
+
 ACTIVITIES = "activities"
+INVALID_DOCUMENT = (InvalidActivity, KeyError, ValueError, TypeError, AttributeError)
 GROUPS = "groups"
 MAX_GROUPS = 1000
 
@@ -117,7 +121,7 @@ class FirestoreActivityStore:
             .order_by("range_start")
             .limit(limit)
         )
-        return [self._from_snapshot(s) for s in query.stream()]
+        return self._valid(query.stream())
 
     def list_pending(self, now: datetime, limit: int) -> list[Activity]:
         """Due activities; a document that is not a valid activity (a client wrote it) is set to
@@ -126,7 +130,7 @@ class FirestoreActivityStore:
         for snapshot in self._pending_query(now, limit).stream():
             try:
                 found.append(self._from_snapshot(snapshot))
-            except (InvalidActivity, KeyError, ValueError, TypeError) as error:
+            except INVALID_DOCUMENT as error:
                 snapshot.reference.update({"sync.state": str(SyncState.ERROR), "sync.due_at": None,
                                            "sync.last_error": f"not a valid activity: {error}"})
         return found
@@ -142,7 +146,17 @@ class FirestoreActivityStore:
 
     def list_by_group(self, group_id: str, limit: int) -> list[Activity]:
         query = self.client.collection(ACTIVITIES).where(filter=_field("group_id", "==", group_id)).limit(limit)
-        return [self._from_snapshot(s) for s in query.stream()]
+        return self._valid(query.stream())
+
+    def _valid(self, snapshots: Iterable[Any]) -> list[Activity]:
+        """The snapshots that are activities; one a client wrote wrongly is left out (and logged), not fatal."""
+        found: list[Activity] = []
+        for snapshot in snapshots:
+            try:
+                found.append(self._from_snapshot(snapshot))
+            except INVALID_DOCUMENT as error:
+                log.warning("activities/%s is not a valid activity: %s", snapshot.id, error)
+        return found
 
     def stage_pending(self, uow: UnitOfWork, activity_ids: Iterable[str], now: datetime) -> None:
         batch = firestore_batch(uow)

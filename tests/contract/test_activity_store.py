@@ -190,6 +190,10 @@ class TestFirestoreActivityStore(ActivityStoreContract):
         bad = firestore_db.document("activities/bad").get().to_dict()["sync"]
         assert bad["state"] == "error" and bad["last_error"].startswith("not a valid activity")
         assert [a.id for a in stores.activities.list_pending(NOW, 10)] == ["good"]
+        firestore_db.document("activities/bad2").set(
+            {"owner_uid": "alice", "range_start": T0, "range_end": T0 + timedelta(hours=1), "start": "soon"}
+        )
+        assert [a.id for a in stores.activities.list_for_owner("alice", T0, T0 + timedelta(days=1), 10)] == ["good"]
 
 
 class TestInMemoryActivityStore(ActivityStoreContract):
