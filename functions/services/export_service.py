@@ -224,8 +224,9 @@ class ExportService:
         body = _without_id(activity_to_event(work.activity))
         try:
             if isinstance(result, Conflict) and action.kind == ActionKind.INSERT:
-                # An earlier try got through (rule 8): the same event, brought up to date.
-                return api.patch_event(action.calendar_id, action.event_id, body)
+                # An earlier try got through (rule 8): the same event, brought up to date. The id may also be
+                # the tombstone of the copy deleted when the activity moved away: confirmed brings it back.
+                return api.patch_event(action.calendar_id, action.event_id, {**body, "status": "confirmed"})
             if isinstance(result, PreconditionFailed):
                 # Changed in Google since our last write: re-read, re-apply our fields only.
                 current = api.get_event(action.calendar_id, action.event_id)

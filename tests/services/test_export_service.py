@@ -195,3 +195,14 @@ def test_a_series_with_an_exception_patches_the_instances(world: World) -> None:
         ("2026-03-16T09:00:00-04:00", "Moved one", "confirmed"),
         ("2026-03-23T09:00:00-04:00", None, "cancelled"),
     ]
+
+
+def test_moving_back_revives_the_event_left_as_a_tombstone(world: World) -> None:
+    stored = new_activity(world)
+    world.services.export.sweep()
+    for activity_type in ("Call", "Meeting"):
+        world.stores.activities.save_edit(replace(stored, activity_type=activity_type), world.now())
+        assert world.services.export.sweep().synced == 1
+    assert world.events(world.alice, "CRM Calls") == []
+    assert [(e["id"], e["status"]) for e in world.events(world.alice, "CRM Meetings")] == [
+        (event_id_for("act-1"), "confirmed")]
