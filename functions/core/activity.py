@@ -271,7 +271,8 @@ class SyncTarget:
     calendar_id: str
     event_id: str
     etag: str | None = None
-    content_hash: str | None = None  # of the content as last sent to this event
+    content_hash: str | None = None  # of the series content as last sent to this event
+    exceptions_hash: str | None = None  # of the series' exceptions as last sent (None: it has none)
     state: TargetState = TargetState.SYNCED
     last_error: str | None = None
     synced_at: datetime | None = None

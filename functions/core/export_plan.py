@@ -10,13 +10,14 @@ retry never makes a second (the insert's client-chosen id answers 409).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from functions.core.activity import Activity, ActivitySync, SyncState, SyncTarget, TargetState
-from functions.core.event_mapping import event_id_for
+from functions.core.event_mapping import event_id_for, exception_hash
 
 MAX_ATTEMPTS = 8  # failed runs in a row before a retryable failure becomes an error
 FIRST_RETRY = timedelta(minutes=1)
@@ -43,6 +44,7 @@ class ExportAction:
 class ExportPlan:
     activity_id: str
     content_hash: str
+    exceptions_hash: str | None = None
     writes: tuple[ExportAction, ...] = ()
     deletes: tuple[ExportAction, ...] = ()
     kept: tuple[SyncTarget, ...] = ()  # copies left as they are
@@ -62,7 +64,15 @@ def google_event_id(activity: Activity) -> str:
     return activity.sync.event_id if activity.sync and activity.sync.event_id else event_id_for(activity.id)
 
 
-def plan_export(activity: Activity, calendars: Mapping[str, str | None], content_hash: str) -> ExportPlan:
+def exceptions_hash(activity: Activity) -> str | None:
+    """One hash of a series' exceptions (``content_hash`` covers the series only), None without any."""
+    hashes = sorted(exception_hash(e) for e in activity.content.exceptions)
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest() if hashes else None
+
+
+def plan_export(
+    activity: Activity, calendars: Mapping[str, str | None], content_hash: str, exceptions: str | None = None
+) -> ExportPlan:
     """The calls that bring Google in line with ``activity``.
 
     ``calendars``: each recipient's export calendar, or None when they have no link with export on
@@ -81,6 +91,7 @@ def plan_export(activity: Activity, calendars: Mapping[str, str | None], content
         deletes.append(ExportAction(ActionKind.DELETE, target.uid, target.calendar_id, target.event_id,
                                     target, after_insert))
 
+    sent = (content_hash, exceptions)  # what an up-to-date copy was last sent
     live: dict[str, list[SyncTarget]] = {}
     for target in targets:
         if target.state == TargetState.DELETING:
@@ -103,7 +114,7 @@ def plan_export(activity: Activity, calendars: Mapping[str, str | None], content
             writes.append(ExportAction(ActionKind.INSERT, uid, calendar_id, event_id))
         elif here.state == TargetState.UNLINKED:
             kept.append(here)  # deleted in Google: unlinked (rule 6), not written again
-        elif here.content_hash != content_hash or here.state == TargetState.FAILED:
+        elif (here.content_hash, here.exceptions_hash) != sent or here.state == TargetState.FAILED:
             writes.append(ExportAction(ActionKind.PATCH, uid, calendar_id, here.event_id, here))
         else:
             kept.append(here)
@@ -114,7 +125,7 @@ def plan_export(activity: Activity, calendars: Mapping[str, str | None], content
                 continue
             delete(other, after_insert=here is None)
     exporting = any(calendar_id is not None for calendar_id in wanted.values())
-    return ExportPlan(activity.id, content_hash, tuple(writes), tuple(deletes), tuple(kept), exporting)
+    return ExportPlan(activity.id, content_hash, exceptions, tuple(writes), tuple(deletes), tuple(kept), exporting)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -29,6 +29,7 @@ from functions.core.export_plan import (
     ExportAction,
     ExportPlan,
     Failure,
+    exceptions_hash,
     plan_export,
     recipients_of,
     settle,
@@ -166,7 +167,7 @@ class ExportService:
     def _plan(self, run: _Run, activity: Activity) -> _Work:
         uids = recipients_of(activity, run.members(activity.group_id))
         calendars = {uid: run.export_calendar(uid, activity.activity_type) for uid in uids}
-        plan = plan_export(activity, calendars, content_hash(activity))
+        plan = plan_export(activity, calendars, content_hash(activity), exceptions_hash(activity))
         return _Work(activity, plan, targets=list(plan.kept), revision=activity.revision)
 
     # ------------------------------------------------------------------ phase 1: inserts and patches
@@ -207,7 +208,8 @@ class ExportService:
                 continue
             target = SyncTarget(
                 uid=action.uid, calendar_id=action.calendar_id, event_id=action.event_id,
-                etag=event.get("etag"), content_hash=work.plan.content_hash, synced_at=self.now(),
+                etag=event.get("etag"), content_hash=work.plan.content_hash,
+                exceptions_hash=work.plan.exceptions_hash, synced_at=self.now(),
             )
             if action.kind == ActionKind.INSERT:
                 work.inserted.add(action.uid)

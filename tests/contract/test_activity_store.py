@@ -50,7 +50,7 @@ class ActivityStoreContract:
                 ActivityException(T0 + timedelta(days=14), cancelled=True),
             ),
         )
-        target = SyncTarget("alice", "cal-1", "ev1", etag='"1"', content_hash="h", synced_at=NOW)
+        target = SyncTarget("alice", "cal-1", "ev1", etag='"1"', content_hash="h", exceptions_hash="x", synced_at=NOW)
         activity = Activity("a-series", "alice", "Meeting", series, group_id="g1", created_at=NOW, updated_at=NOW,
                             sync=ActivitySync(SyncState.SYNCED, (target,), attempts=2, due_at=NOW, synced_at=NOW))
         stores.activities.create(activity)

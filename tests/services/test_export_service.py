@@ -206,3 +206,18 @@ def test_moving_back_revives_the_event_left_as_a_tombstone(world: World) -> None
     assert world.events(world.alice, "CRM Calls") == []
     assert [(e["id"], e["status"]) for e in world.events(world.alice, "CRM Meetings")] == [
         (event_id_for("act-1"), "confirmed")]
+
+
+def test_an_edit_of_an_exception_alone_reaches_google(world: World) -> None:
+    start = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    content = ActivityContent("Weekly", Timed(start, start + timedelta(hours=1), "UTC"),
+                              recurrence=("RRULE:FREQ=WEEKLY;COUNT=3",))
+    stored = world.stores.activities.create(Activity("series-2", "alice", "Meeting", content,
+                                                     sync=ActivitySync(SyncState.PENDING, due_at=world.now())))
+    world.services.export.sweep()
+    cancelled = replace(content, exceptions=(ActivityException(start + timedelta(days=7), cancelled=True),))
+    world.stores.activities.save_edit(replace(stored, content=cancelled), world.now())
+    assert world.services.export.sweep().synced == 1
+    api = world.services.calendar_access.open("alice")
+    items = api.list_instances(world.alice.calendars["CRM Meetings"], event_id_for("series-2")).items
+    assert len(items) == 2  # the cancelled week is gone
