@@ -167,7 +167,15 @@ class ExportService:
     def _plan(self, run: _Run, activity: Activity) -> _Work:
         uids = recipients_of(activity, run.members(activity.group_id))
         calendars = {uid: run.export_calendar(uid, activity.activity_type) for uid in uids}
-        plan = plan_export(activity, calendars, content_hash(activity), exceptions_hash(activity))
+        try:
+            plan = plan_export(activity, calendars, content_hash(activity), exceptions_hash(activity))
+            if plan.writes:
+                activity_to_event(activity)  # what cannot become an event fails here, for this activity alone
+        except ValueError as error:  # e.g. an id too short or too long to make a Google event id
+            current = activity.sync.targets if activity.sync else ()
+            work = _Work(activity, ExportPlan(activity.id, "", kept=current), list(current), revision=activity.revision)
+            work.fail(f"cannot be exported: {error}", retryable=False)
+            return work
         return _Work(activity, plan, targets=list(plan.kept), revision=activity.revision)
 
     # ------------------------------------------------------------------ phase 1: inserts and patches

@@ -221,3 +221,11 @@ def test_an_edit_of_an_exception_alone_reaches_google(world: World) -> None:
     api = world.services.calendar_access.open("alice")
     items = api.list_instances(world.alice.calendars["CRM Meetings"], event_id_for("series-2")).items
     assert len(items) == 2  # the cancelled week is gone
+
+
+def test_an_activity_that_cannot_become_an_event_does_not_block_the_queue(world: World) -> None:
+    new_activity(world, "ab")  # a client chose an id too short for a Google event id
+    new_activity(world, "good-1")
+    report = world.services.export.sweep()
+    assert (report.errors, report.synced) == (1, 1)
+    assert "cannot be exported" in world.stores.activities.get("ab").sync.last_error

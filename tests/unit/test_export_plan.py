@@ -105,3 +105,18 @@ def test_settle_counts_attempts_backs_off_and_gives_up() -> None:
     refused = settle(None, (), [Failure("400 bad", False)], True, T0)
     assert (refused.state, refused.last_error) == (SyncState.ERROR, "400 bad")
     assert settle(None, (), [], False, T0).state == SyncState.NOT_EXPORTED
+
+
+def test_a_change_of_the_exceptions_alone_is_a_patch() -> None:
+    from functions.core.activity import ActivityException
+    from functions.core.export_plan import exceptions_hash
+
+    series = replace(activity(copy()), content=replace(activity().content, recurrence=("RRULE:FREQ=WEEKLY",)))
+    synced = replace(series, sync=ActivitySync(targets=(copy(content_hash=content_hash(series)),)))
+    assert exceptions_hash(synced) is None
+    assert plan_export(synced, {"alice": "cal-a"}, content_hash(synced), exceptions_hash(synced)).in_sync
+    cancelled = replace(synced, content=replace(synced.content,
+                                                exceptions=(ActivityException(T0 + timedelta(days=7), True),)))
+    assert content_hash(cancelled) == content_hash(synced)  # the series hash does not see it...
+    plan = plan_export(cancelled, {"alice": "cal-a"}, content_hash(cancelled), exceptions_hash(cancelled))
+    assert kinds(plan) == [("patch", "alice", "cal-a")]  # ...the exceptions hash does
