@@ -193,8 +193,9 @@ class ExportService:
             try:
                 with self.access.guard(uid):
                     self._write_user_copies(api, items)
-            except DomainError as exc:  # the grant was refused mid-run: every copy of this user waits
-                run.apis[uid] = exc
+            except (DomainError, GoogleError) as exc:  # the grant refused mid-run, or a whole batch failed
+                if isinstance(exc, DomainError):
+                    run.apis[uid] = exc
                 for work, action in items:
                     if not any(t.uid == uid and t.calendar_id == action.calendar_id for t in work.targets):
                         self._write_failed(work, action, exc)
@@ -327,8 +328,9 @@ class ExportService:
                 try:
                     with self.access.guard(uid):
                         results = _batched(api, calls)
-                except DomainError as exc:
-                    run.apis[uid] = exc
+                except (DomainError, GoogleError) as exc:
+                    if isinstance(exc, DomainError):
+                        run.apis[uid] = exc
                     results = [exc] * len(items)
             for (work, action), result in zip(items, results, strict=True):
                 if result is None or isinstance(result, NotFound | Gone):

@@ -229,3 +229,27 @@ def test_an_activity_that_cannot_become_an_event_does_not_block_the_queue(world:
     report = world.services.export.sweep()
     assert (report.errors, report.synced) == (1, 1)
     assert "cannot be exported" in world.stores.activities.get("ab").sync.last_error
+
+
+def test_a_batch_request_that_fails_as_a_whole_leaves_the_activities_pending(world: World) -> None:
+    from functions.google.retry import RetryPolicy
+
+    new_activity(world, "act-1")
+    new_activity(world, "act-2")
+    world.control.inject_fault(status=503, count=100, path_contains="/batch/")
+    no_wait = RetryPolicy(max_attempts=2, sleep=lambda _seconds: None)
+    real_open = world.services.calendar_access.open
+
+    def quick(uid: str):
+        api = real_open(uid)
+        api.retry = no_wait
+        return api
+
+    world.services.calendar_access.open = quick  # type: ignore[method-assign]
+    report = world.services.export.sweep()
+    assert report.pending == 2
+    assert all("503" in world.stores.activities.get(i).sync.last_error for i in ("act-1", "act-2"))
+    world.control.clear_faults()
+    world.clock[0] += timedelta(minutes=2)
+    assert world.services.export.sweep().synced == 2
+    assert len(world.events(world.alice, "CRM Meetings")) == 2
