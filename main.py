@@ -77,15 +77,19 @@ def calendar_webhook(request: Request) -> Response:
 @functions_framework.http
 @json_errors
 def activities(request: Request) -> Response:
-    """CRM activities API: create, edit, delete activities."""
-    return not_implemented("activities")
+    """CRM activities API: create, read, list, edit, delete activities (and the admin's groups)."""
+    from functions.web import activities_routes
+
+    return activities_routes.handle(request)
 
 
 @functions_framework.http
 @json_errors
 def export_activities(request: Request) -> Response:
-    """Cloud Scheduler job: fan out one export message per connected user."""
-    return not_implemented("export_activities")
+    """Cloud Scheduler job: export the pending activities (one bounded sweep; the Pub/Sub fan-out comes later)."""
+    from functions.web import activities_routes
+
+    return activities_routes.export_job(request)
 
 
 @functions_framework.http

@@ -11,10 +11,12 @@ import os
 import threading
 
 from functions.config import get_settings
+from functions.services.activity_service import ActivityService, GroupService
 from functions.services.admin_service import AdminService
 from functions.services.calendar_access import CalendarAccess
 from functions.services.channel_service import ChannelService
 from functions.services.connect_service import ConnectService
+from functions.services.export_service import ExportService
 from functions.services.link_service import LinkService
 from functions.services.ports import Adapters, IdentityPort
 from functions.services.settings_service import SettingsService
@@ -35,6 +37,9 @@ class Services:
         self.settings = SettingsService(adapters)
         self.status = StatusService(adapters)
         self.admin = AdminService(adapters, self.status)
+        self.export = ExportService(adapters, self.calendar_access)
+        self.activities = ActivityService(adapters, self.export)
+        self.groups = GroupService(adapters)
 
     @property
     def identity(self) -> IdentityPort:

@@ -8,7 +8,7 @@ raising, for the API layer to answer 400 with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cache
@@ -31,9 +31,21 @@ class Origin(StrEnum):
 
 
 class SyncState(StrEnum):
-    PENDING = "pending"
-    SYNCED = "synced"
-    ERROR = "error"
+    """An activity's export, as the API and the calendar page show it."""
+
+    PENDING = "pending"  # a change waits for export (or a retry of it)
+    SYNCED = "synced"  # every target holds the current content
+    ERROR = "error"  # Google refused for good, or the retries ran out; the next edit tries again
+    NOT_EXPORTED = "not_exported"  # no recipient has a link with export on for this type
+
+
+class TargetState(StrEnum):
+    """One Google copy of an activity (``sync.targets[]``)."""
+
+    SYNCED = "synced"  # the event exists; ``content_hash`` is what it was last sent
+    FAILED = "failed"  # the last write to it failed (``last_error``); retried with the activity
+    DELETING = "deleting"  # replaced (moved) or no longer wanted: delete it, then drop the entry
+    UNLINKED = "unlinked"  # deleted in Google: rule 6 unlinks, export no longer writes it
 
 
 class Visibility(StrEnum):
@@ -252,16 +264,43 @@ class ActivityContent:
 
 
 @dataclass(frozen=True)
-class ActivitySync:
-    """``activities/{id}.sync``: where the activity lives in Google and how it was last synced."""
+class SyncTarget:
+    """One Google copy of an activity: in ``uid``'s calendar ``calendar_id`` (the owner's, or a group member's)."""
 
-    calendar_id: str | None = None
-    event_id: str | None = None
+    uid: str
+    calendar_id: str
+    event_id: str
     etag: str | None = None
-    content_hash: str | None = None
-    state: SyncState = SyncState.PENDING
+    content_hash: str | None = None  # of the series content as last sent to this event
+    exceptions_hash: str | None = None  # of the series' exceptions as last sent (None: it has none)
+    state: TargetState = TargetState.SYNCED
     last_error: str | None = None
     synced_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", TargetState(self.state))
+
+
+@dataclass(frozen=True)
+class ActivitySync:
+    """``activities/{id}.sync``: the export's bookkeeping, kept in the activity's own document.
+
+    ``targets`` are the Google copies (one per recipient; two for a while during a move). ``event_id``
+    is set only when the event id is not ``event_id_for(activity id)`` (an event added into the CRM).
+    ``attempts`` counts failed runs since the last success or edit; ``due_at`` is when the sweep may
+    try again (None: not queued).
+    """
+
+    state: SyncState = SyncState.PENDING
+    targets: tuple[SyncTarget, ...] = ()
+    event_id: str | None = None
+    last_error: str | None = None
+    attempts: int = 0
+    due_at: datetime | None = None
+    synced_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", SyncState(self.state))
 
 
 @dataclass(frozen=True)
@@ -277,9 +316,11 @@ class Activity:
     read_only: bool = False
     group_id: str | None = None
     google_event_type: str | None = None
+    deleted: bool = False  # deletion asked; the export deletes the Google copies, then the document
     sync: ActivitySync | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    revision: object = field(default=None, compare=False)  # the store's version of the document, as read
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", ActivityStatus(self.status))

@@ -78,8 +78,14 @@ class CalendarAccess:
         ``client_changed`` when the user connected with another client than the admin's current one,
         else GoogleRefusedClient (the admin's settings are wrong)."""
         api = self.open(uid)
-        try:
+        with self.guard(uid):
             yield api
+
+    @contextmanager
+    def guard(self, uid: str) -> Iterator[None]:
+        """Calls with a port already open (e.g. reused for a whole export run): refusals typed as in ``calendar``."""
+        try:
+            yield
         except InvalidGrant as exc:
             log.warning("Google refused the grant of %s (%s): user needs to reconnect", uid, exc.message)
             self.stores.users.mark_needs_reauth(uid, exc.message, INVALID_GRANT, self.now())

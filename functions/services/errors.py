@@ -73,3 +73,27 @@ class GoogleUnavailable(DomainError):
 
 def field_errors(fields: dict[str, str]) -> dict[str, Any]:
     return {"fields": fields}
+
+
+class InvalidActivityInput(InvalidInput):
+    """An activity body that is not valid; ``details.fields`` names each wrong field."""
+
+
+class UnknownActivity(DomainError):
+    """No such activity (or not one the caller may see)."""
+
+
+class UnknownGroup(DomainError):
+    """No such group."""
+
+
+class ReadOnlyActivity(DomainError):
+    """An imported activity: it is edited in Google, not in the CRM."""
+
+
+class ActivityBeingDeleted(DomainError):
+    """The activity's deletion is under way (its Google copies go first); it cannot be edited."""
+
+
+class NotAllowed(DomainError):
+    """The caller may not do this (e.g. act for another user without being an admin)."""

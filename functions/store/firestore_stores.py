@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.store.activity_store import FirestoreActivityStore, FirestoreGroupStore
 from functions.store.channel_store import FirestoreChannelStore
 from functions.store.config_store import FirestoreConfigStore
 from functions.store.link_store import FirestoreLinkStore
@@ -24,6 +25,8 @@ class FirestoreStores:
         self.channels = FirestoreChannelStore(client)
         self.oauth_states = FirestoreOAuthStateStore(client)
         self.revocations = FirestoreRevocationStore(client)
+        self.activities = FirestoreActivityStore(client)
+        self.groups = FirestoreGroupStore(client)
 
     def unit_of_work(self) -> FirestoreUnitOfWork:
         return FirestoreUnitOfWork(self.client)

@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from functions.core.activity import Activity, ActivitySync, SyncState
+from functions.core.activity_range import activity_range
+from functions.core.group import Group
 from functions.core.models import (
     CONNECTED,
     DISCONNECTED,
@@ -329,6 +332,122 @@ class InMemoryOAuthStateStore:
             return state, refusal
 
 
+class InMemoryActivityStore:
+    """Activities as models; ``revision`` is a per-document write counter."""
+
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.activities: dict[str, Activity] = {}
+        self.writes = 0
+
+    def _put(self, activity: Activity) -> Activity:
+        self.writes += 1
+        stored = replace(activity, revision=self.writes)
+        self.activities[activity.id] = stored
+        return stored
+
+    def get(self, activity_id: str) -> Activity | None:
+        with self.lock:
+            return self.activities.get(activity_id)
+
+    def create(self, activity: Activity) -> Activity:
+        with self.lock:
+            if activity.id in self.activities:
+                raise AlreadyExists(f"activities/{activity.id} exists")
+            return self._put(activity)
+
+    def save_edit(self, activity: Activity, now: datetime) -> Activity:
+        with self.lock:
+            current = self.activities.get(activity.id)
+            if current is None:
+                raise MissingDocument(f"activities/{activity.id} does not exist")
+            return self._put(
+                replace(activity, created_at=current.created_at, sync=_pending(current.sync, now))
+            )
+
+    def save_sync(self, activity_id: str, sync: ActivitySync, revision: object) -> object | None:
+        with self.lock:
+            current = self.activities.get(activity_id)
+            if current is None:
+                return None
+            if revision is None or current.revision == revision:
+                return self._put(replace(current, sync=sync)).revision
+            base = current.sync or ActivitySync()
+            self._put(replace(current, sync=replace(base, targets=sync.targets)))
+            return None
+
+    def delete(self, activity_id: str, revision: object = None) -> bool:
+        with self.lock:
+            current = self.activities.get(activity_id)
+            if current is None:
+                return True
+            if revision is not None and current.revision != revision:
+                return False
+            del self.activities[activity_id]
+            return True
+
+    def list_for_owner(self, owner_uid: str, start: datetime, end: datetime, limit: int) -> list[Activity]:
+        with self.lock:
+            found = []
+            for activity in self.activities.values():
+                range_start, range_end = activity_range(activity)
+                if activity.owner_uid == owner_uid and range_start < end and range_end > start:
+                    found.append((range_start, activity.id, activity))
+            return [activity for _, _, activity in sorted(found)[:limit]]
+
+    def list_pending(self, now: datetime, limit: int) -> list[Activity]:
+        with self.lock:
+            due = [
+                a for a in self.activities.values()
+                if a.sync and a.sync.state == SyncState.PENDING and a.sync.due_at and a.sync.due_at <= now
+            ]
+            return sorted(due, key=lambda a: (a.sync.due_at, a.id))[:limit]  # type: ignore[union-attr]
+
+    def list_by_group(self, group_id: str, limit: int) -> list[Activity]:
+        with self.lock:
+            return sorted((a for a in self.activities.values() if a.group_id == group_id), key=lambda a: a.id)[:limit]
+
+    def stage_pending(self, uow: UnitOfWork, activity_ids: Iterable[str], now: datetime) -> None:
+        ids = list(activity_ids)
+
+        def apply() -> None:
+            for activity_id in ids:
+                current = self.activities.get(activity_id)
+                if current is None:
+                    raise MissingDocument(f"activities/{activity_id} does not exist")
+                self._put(replace(current, sync=_pending(current.sync, now)))
+
+        memory_batch(uow).stage(apply)
+
+
+def _pending(sync: ActivitySync | None, now: datetime) -> ActivitySync:
+    return replace(sync or ActivitySync(), state=SyncState.PENDING, due_at=now, attempts=0, last_error=None)
+
+
+class InMemoryGroupStore:
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.groups: dict[str, Group] = {}
+
+    def get_group(self, group_id: str) -> Group | None:
+        with self.lock:
+            return self.groups.get(group_id)
+
+    def list_groups(self) -> list[Group]:
+        with self.lock:
+            return sorted(self.groups.values(), key=lambda g: g.id)
+
+    def stage_group(self, uow: UnitOfWork, group: Group) -> None:
+        def apply() -> None:
+            self.groups[group.id] = group
+
+        memory_batch(uow).stage(apply)
+
+    def delete_group(self, group_id: str) -> bool:
+        with self.lock:
+            return self.groups.pop(group_id, None) is not None
+
+
 class InMemoryStores:
     """The in-memory backend: every store over one lock, and its unit of work."""
 
@@ -340,13 +459,18 @@ class InMemoryStores:
         self.channels = InMemoryChannelStore(self.lock)
         self.oauth_states = InMemoryOAuthStateStore(self.lock)
         self.revocations = InMemoryRevocationStore(self.lock)
+        self.activities = InMemoryActivityStore(self.lock)
+        self.groups = InMemoryGroupStore(self.lock)
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.lock, self.snapshot)
 
     def snapshot(self) -> Callable[[], None]:
         """What puts every store back as it is now (a failed unit of work applies nothing)."""
-        stores = (self.config, self.users, self.links, self.channels, self.oauth_states, self.revocations)
+        stores = (
+            self.config, self.users, self.links, self.channels, self.oauth_states, self.revocations,
+            self.activities, self.groups,
+        )
         saved = [(store, copy.deepcopy({k: v for k, v in vars(store).items() if k != "lock"})) for store in stores]
 
         def restore() -> None:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Protocol
 
+from functions.core.activity import Activity, ActivitySync
+from functions.core.group import Group
 from functions.core.models import (
     CalendarEntry,
     ChannelRecord,
@@ -152,6 +154,57 @@ class OAuthStateStore(Protocol):
         ...
 
 
+class ActivityStore(Protocol):
+    """``activities/{id}``. Read activities carry ``revision`` (the document's version as read)."""
+
+    def get(self, activity_id: str) -> Activity | None: ...
+
+    def create(self, activity: Activity) -> Activity:
+        """Raises AlreadyExists; the activity with its revision."""
+        ...
+
+    def save_edit(self, activity: Activity, now: datetime) -> Activity:
+        """Every field but ``sync``, and export asked for (``sync.state`` pending, due now, attempts 0);
+        ``sync.targets`` stay as they are. Raises MissingDocument."""
+        ...
+
+    def save_sync(self, activity_id: str, sync: ActivitySync, revision: object) -> object | None:
+        """All of ``sync`` if the document is still at ``revision`` (or ``revision`` is None): the new revision.
+        Otherwise only ``sync.targets`` and None (a newer edit stays pending). One write either way;
+        nothing if the document is gone."""
+        ...
+
+    def delete(self, activity_id: str, revision: object = None) -> bool:
+        """Delete (if still at ``revision`` when one is given); False when a newer write kept it."""
+        ...
+
+    def list_for_owner(self, owner_uid: str, start: datetime, end: datetime, limit: int) -> list[Activity]:
+        """The owner's activities whose ``[range_start, range_end)`` meets ``[start, end)``, by start."""
+        ...
+
+    def list_pending(self, now: datetime, limit: int) -> list[Activity]:
+        """Activities waiting for export and due by ``now``, the longest-waiting first."""
+        ...
+
+    def list_by_group(self, group_id: str, limit: int) -> list[Activity]: ...
+
+    def stage_pending(self, uow: UnitOfWork, activity_ids: Iterable[str], now: datetime) -> None:
+        """Export asked for these activities (staged); MissingDocument at commit if one is gone."""
+        ...
+
+
+class GroupStore(Protocol):
+    """``groups/{id}``: admin-managed groups of users."""
+
+    def get_group(self, group_id: str) -> Group | None: ...
+
+    def list_groups(self) -> list[Group]: ...
+
+    def stage_group(self, uow: UnitOfWork, group: Group) -> None: ...
+
+    def delete_group(self, group_id: str) -> bool: ...
+
+
 class Stores(Protocol):
     """Every store of one backend, and that backend's unit of work."""
 
@@ -161,5 +214,7 @@ class Stores(Protocol):
     channels: ChannelStore
     oauth_states: OAuthStateStore
     revocations: RevocationStore
+    activities: ActivityStore
+    groups: GroupStore
 
     def unit_of_work(self) -> UnitOfWork: ...

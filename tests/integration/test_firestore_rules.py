@@ -45,6 +45,9 @@ def unsigned_id_token(claims: dict[str, Any]) -> str:
     return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(payload)}."
 
 
+SERVER_TIME = object()  # a field the request sets to the server's request time (serverTimestamp())
+
+
 def encode_value(value: Any) -> dict[str, Any]:
     """A Python value as a Firestore REST ``Value``."""
     if value is None:
@@ -81,9 +84,15 @@ def _activity(owner: str, origin: str = "crm", **extra: Any) -> dict[str, Any]:
         "time_zone": "Europe/Madrid",
         "status": "Planned",
         "origin": origin,
-        "sync": {"state": "synced", "calendar_id": f"{owner}@example.com", "event_id": "ev1"},
+        "range_start": START,
+        "range_end": END,
+        "sync": {"state": "synced", "targets": [], "event_id": None},
         **extra,
     }
+
+
+COPY = {"uid": "alice", "calendar_id": "alice@example.com", "event_id": "ev1", "etag": '"1"', "state": "synced"}
+ASK = {"sync.state": "pending", "sync.due_at": SERVER_TIME}  # what every client write adds: export, please
 
 
 SEED: dict[str, dict[str, Any]] = {
@@ -101,6 +110,8 @@ SEED: dict[str, dict[str, Any]] = {
     "activities/alice-crm": _activity("alice", read_only=False),
     "activities/alice-noflag": _activity("alice"),  # read_only absent counts as false
     "activities/alice-ro": _activity("alice", origin="google", read_only=True),
+    "activities/alice-exported": _activity("alice", read_only=False, sync={"state": "synced", "targets": [COPY]}),
+    "groups/sales": {"name": "Sales", "member_uids": ["alice", "bob"]},
     "activities/bob-crm": _activity("bob", read_only=False),
     "google_events/alice-ev": {"owner_uid": "alice", "calendar_id": "alice@example.com", "summary": "Dentist"},
     "google_events/bob-ev": {"owner_uid": "bob", "calendar_id": "bob@example.com", "summary": "Gym"},
@@ -111,7 +122,8 @@ SEED: dict[str, dict[str, Any]] = {
 def new_activity(owner: str = "alice", **changes: Any) -> dict[str, Any]:
     """What a CRM client would write for a new activity; ``changes`` may set None to drop a field."""
     data = {"owner_uid": owner, "activity_type": "Meeting", "subject": "Kick-off", "start": START,
-            "end": END, "origin": "crm", "read_only": False}
+            "end": END, "origin": "crm", "read_only": False, "range_start": START, "range_end": END,
+            "sync": {"state": "pending", "due_at": SERVER_TIME}}
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -162,15 +174,38 @@ class RestClient:
         url = f"{self.root}/{parent}:runQuery" if parent else f"{self.root}:runQuery"
         return self.session.post(url, json={"structuredQuery": query}, timeout=10)
 
+    def _commit(self, path: str, data: dict[str, Any], *, exists: bool, mask: bool) -> requests.Response:
+        """One write through ``:commit``, so a SERVER_TIME value becomes a REQUEST_TIME transform.
+
+        Keys may be field paths (``sync.state``); with ``mask`` only they change (an update)."""
+        fields: dict[str, Any] = {}
+        transforms = []
+        for key, value in data.items():
+            if value is SERVER_TIME:
+                transforms.append({"fieldPath": key, "setToServerValue": "REQUEST_TIME"})
+                continue
+            *parents, leaf = key.split(".")
+            node = fields
+            for parent in parents:
+                node = node.setdefault(parent, {"mapValue": {"fields": {}}})["mapValue"]["fields"]
+            node[leaf] = encode_value(value)
+        name = self.root.split("/v1/", 1)[1] + "/" + path
+        write: dict[str, Any] = {"update": {"name": name, "fields": fields}, "currentDocument": {"exists": exists}}
+        if mask:
+            write["updateMask"] = {"fieldPaths": [k for k, v in data.items() if v is not SERVER_TIME]}
+        if transforms:
+            write["updateTransforms"] = transforms
+        return self.session.post(f"{self.root}:commit", json={"writes": [write]}, timeout=10)
+
     def create(self, collection: str, doc_id: str, data: dict[str, Any]) -> requests.Response:
+        if any(value is SERVER_TIME for value in _leaves(data)):
+            return self._commit(f"{collection}/{doc_id}", _flatten_server_time(data), exists=False, mask=False)
         body = {"fields": {k: encode_value(v) for k, v in data.items()}}
         return self.session.post(f"{self.root}/{collection}", params={"documentId": doc_id}, json=body, timeout=10)
 
     def update(self, path: str, data: dict[str, Any]) -> requests.Response:
-        """Change the given top-level fields of an existing document (a merge, like the SDKs' update)."""
-        body = {"fields": {k: encode_value(v) for k, v in data.items()}}
-        params = [("updateMask.fieldPaths", k) for k in data] + [("currentDocument.exists", "true")]
-        return self.session.patch(f"{self.root}/{path}", params=params, json=body, timeout=10)
+        """Change the given fields (top-level names or paths such as ``sync.state``) of an existing document."""
+        return self._commit(path, data, exists=True, mask=True)
 
     def delete(self, path: str) -> requests.Response:
         return self.session.delete(f"{self.root}/{path}", timeout=10)
@@ -185,6 +220,24 @@ class RestClient:
         if case.op == "update":
             return self.update(case.path, case.data)
         raise ValueError(case.op)
+
+
+def _leaves(data: dict[str, Any]) -> list[Any]:
+    found: list[Any] = []
+    for value in data.values():
+        found.extend(_leaves(value) if isinstance(value, dict) else [value])
+    return found
+
+
+def _flatten_server_time(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested maps holding SERVER_TIME as field paths, so the transform can name them."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and SERVER_TIME in _leaves(value):
+            flat.update(_flatten_server_time(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
 
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -294,36 +347,55 @@ def _cases() -> list[Case]:
         Case("anonymous", "query", "activities", D, {"owner_uid": "alice"}),
         Case("admin", "query", "activities", A),
         Case("admin", "list", "activities", A),
-        # activities: create (own uid, origin crm, not read-only, no sync state).
+        # activities: create (own uid, origin crm, not read-only, asking for export, with its range).
         Case("alice", "create", "activities", A, new_activity(), doc_id="new", label="valid"),
         Case("alice", "create", "activities", A, new_activity(read_only=None), doc_id="new", label="no read_only"),
         Case("alice", "create", "activities", D, new_activity(owner="bob"), doc_id="new", label="owner=bob"),
         Case("alice", "create", "activities", D, new_activity(origin="google"), doc_id="new", label="origin=google"),
         Case("alice", "create", "activities", D, new_activity(origin=None), doc_id="new", label="no origin"),
         Case("alice", "create", "activities", D, new_activity(read_only=True), doc_id="new", label="read_only=True"),
-        Case("alice", "create", "activities", D, new_activity(sync={"state": "synced"}), doc_id="new", label="sync"),
+        Case("alice", "create", "activities", D, new_activity(deleted=True), doc_id="new", label="deleted"),
+        Case("alice", "create", "activities", D, new_activity(sync={"state": "synced", "due_at": SERVER_TIME}),
+             doc_id="new", label="sync synced"),
+        Case("alice", "create", "activities", D, new_activity(sync=None), doc_id="new", label="no export asked"),
+        Case("alice", "create", "activities", D, new_activity(sync={"state": "pending", "due_at": START}),
+             doc_id="new", label="due_at not now"),
+        Case("alice", "create", "activities", D,
+             new_activity(sync={"state": "pending", "due_at": SERVER_TIME, "targets": [COPY]}),
+             doc_id="new", label="sync targets"),
+        Case("alice", "create", "activities", D, new_activity(range_start=None), doc_id="new", label="no range"),
         Case("admin", "create", "activities", D, new_activity(owner="alice"), doc_id="new", label="owner=alice"),
         Case("anonymous", "create", "activities", D, new_activity(), doc_id="new", label="valid"),
-        # activities: update own, not read-only, protected fields unchanged.
-        Case("alice", "update", "activities/alice-crm", A, {"subject": "Call the dentist"}),
-        Case("alice", "update", "activities/alice-noflag", A, {"subject": "Call the dentist"}),
-        Case("alice", "update", "activities/alice-crm", A, {"read_only": False, "origin": "crm"}),  # same values
-        Case("alice", "update", "activities/alice-ro", D, {"subject": "Call the dentist"}),
-        Case("bob", "update", "activities/alice-crm", D, {"subject": "Call the dentist"}),
-        Case("admin", "update", "activities/alice-crm", D, {"subject": "Call the dentist"}),
-        Case("anonymous", "update", "activities/alice-crm", D, {"subject": "Call the dentist"}),
-        Case("alice", "update", "activities/alice-crm", D, {"owner_uid": "bob"}),
-        Case("alice", "update", "activities/alice-crm", D, {"origin": "google"}),
-        Case("alice", "update", "activities/alice-crm", D, {"read_only": True}),
-        Case("alice", "update", "activities/alice-noflag", D, {"read_only": False}),  # adding it changes it
-        Case("alice", "update", "activities/alice-crm", D, {"sync": {"state": "pending"}}),
-        # activities: delete own, not read-only.
+        # activities: update own, not read-only, protected fields unchanged, asking for export.
+        Case("alice", "update", "activities/alice-crm", A, {"subject": "Call the dentist", **ASK}),
+        Case("alice", "update", "activities/alice-noflag", A, {"subject": "Call the dentist", **ASK}),
+        Case("alice", "update", "activities/alice-crm", A, {"read_only": False, "origin": "crm", **ASK}),  # same values
+        Case("alice", "update", "activities/alice-exported", A, {"deleted": True, **ASK}, label="delete via flag"),
+        Case("alice", "update", "activities/alice-crm", D, {"subject": "Call the dentist"}, label="no export asked"),
+        Case("alice", "update", "activities/alice-ro", D, {"subject": "Call the dentist", **ASK}),
+        Case("bob", "update", "activities/alice-crm", D, {"subject": "Call the dentist", **ASK}),
+        Case("admin", "update", "activities/alice-crm", D, {"subject": "Call the dentist", **ASK}),
+        Case("anonymous", "update", "activities/alice-crm", D, {"subject": "Call the dentist", **ASK}),
+        Case("alice", "update", "activities/alice-crm", D, {"owner_uid": "bob", **ASK}),
+        Case("alice", "update", "activities/alice-crm", D, {"origin": "google", **ASK}),
+        Case("alice", "update", "activities/alice-crm", D, {"read_only": True, **ASK}),
+        Case("alice", "update", "activities/alice-noflag", D, {"read_only": False, **ASK}),  # adding it changes it
+        Case("alice", "update", "activities/alice-crm", D, {"sync.state": "synced", "sync.due_at": SERVER_TIME}),
+        Case("alice", "update", "activities/alice-exported", D, {"sync.targets": [], **ASK}, label="drop targets"),
+        Case("alice", "update", "activities/alice-crm", D, {"sync.attempts": 3, **ASK}, label="attempts"),
+        Case("alice", "update", "activities/alice-crm", D, {"range_end": None, **ASK}, label="range dropped"),
+        # activities: delete own, not read-only, without Google copies.
         Case("alice", "delete", "activities/alice-crm", A),
         Case("alice", "delete", "activities/alice-noflag", A),
+        Case("alice", "delete", "activities/alice-exported", D),
         Case("alice", "delete", "activities/alice-ro", D),
         Case("bob", "delete", "activities/alice-crm", D),
         Case("admin", "delete", "activities/alice-crm", D),
         Case("anonymous", "delete", "activities/alice-crm", D),
+        # groups: the admin API only.
+        Case("alice", "get", "groups/sales", D),
+        Case("admin", "get", "groups/sales", D),
+        Case("admin", "update", "groups/sales", D, {"member_uids": ["alice"]}),
         # google_events: the owner reads; nobody writes.
         Case("alice", "get", "google_events/alice-ev", A),
         Case("bob", "get", "google_events/alice-ev", D),
@@ -361,8 +433,9 @@ def _query_ids(response: requests.Response) -> set[str]:
 def test_owner_query_returns_only_own_activities(world, client_as) -> None:
     alice, admin = client_as("alice"), client_as("admin")
 
-    assert _query_ids(alice.query("activities", {"owner_uid": "alice"})) == {"alice-crm", "alice-noflag", "alice-ro"}
-    assert _query_ids(admin.query("activities", {})) == {"alice-crm", "alice-noflag", "alice-ro", "bob-crm"}
+    mine = {"alice-crm", "alice-noflag", "alice-ro", "alice-exported"}
+    assert _query_ids(alice.query("activities", {"owner_uid": "alice"})) == mine
+    assert _query_ids(admin.query("activities", {})) == mine | {"bob-crm"}
     assert _query_ids(alice.query("google_events", {"owner_uid": "alice"})) == {"alice-ev"}
 
 
@@ -383,17 +456,19 @@ def test_allowed_writes_land_and_refused_ones_change_nothing(world, client_as) -
     alice, bob = client_as("alice"), client_as("bob")
 
     assert alice.create("activities", "new", new_activity()).status_code == ALLOWED
-    assert alice.update("activities/alice-crm", {"subject": "Renamed"}).status_code == ALLOWED
+    assert alice.update("activities/alice-crm", {"subject": "Renamed", **ASK}).status_code == ALLOWED
     assert alice.delete("activities/alice-noflag").status_code == ALLOWED
-    assert bob.update("activities/alice-crm", {"subject": "Bob was here"}).status_code == DENIED
-    assert alice.update("activities/alice-crm", {"owner_uid": "bob", "subject": "Moved"}).status_code == DENIED
+    assert bob.update("activities/alice-crm", {"subject": "Bob was here", **ASK}).status_code == DENIED
+    assert alice.update("activities/alice-crm", {"owner_uid": "bob", "subject": "Moved", **ASK}).status_code == DENIED
     assert alice.delete("activities/alice-ro").status_code == DENIED
 
     created = world.document("activities/new").get().to_dict()
-    assert created["owner_uid"] == "alice" and created["origin"] == "crm" and "sync" not in created
+    assert created["owner_uid"] == "alice" and created["origin"] == "crm"
+    assert created["sync"]["state"] == "pending" and isinstance(created["sync"]["due_at"], datetime)
     edited = world.document("activities/alice-crm").get().to_dict()
     assert edited["subject"] == "Renamed"
     assert edited["owner_uid"] == "alice"
-    assert edited["sync"] == SEED["activities/alice-crm"]["sync"]  # an update keeps the sync state
+    assert edited["sync"]["state"] == "pending"  # the export is asked for; its bookkeeping is kept
+    assert edited["sync"]["targets"] == [] and "event_id" in edited["sync"]
     assert not world.document("activities/alice-noflag").get().exists
     assert world.document("activities/alice-ro").get().exists

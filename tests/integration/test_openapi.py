@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from functions.web import api_routes, callback
+from functions.web import activities_routes, api_routes, callback
 from tests.integration.conftest import Api, SignedIn
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
@@ -39,10 +39,11 @@ def app_operations() -> dict[str, set[tuple[str, str]]]:
     return {
         "api": {(r.method.lower(), "/api" + r.path) for r in api_routes.ROUTES},
         "oauth_callback": {(m.lower(), "/oauth_callback" + p) for m, p in callback.ROUTES},
+        "activities": {(r.method.lower(), "/activities" + r.path) for r in activities_routes.ROUTES},
     }
 
 
-@pytest.mark.parametrize("function", ["api", "oauth_callback"])
+@pytest.mark.parametrize("function", ["api", "oauth_callback", "activities"])
 def test_the_spec_and_the_routers_list_the_same_routes(function: str) -> None:
     in_app = app_operations()[function]
     in_spec = spec_operations(function)
@@ -55,7 +56,7 @@ def test_the_spec_only_describes_http_functions_of_main() -> None:
 
     http_functions = {name for name, kind in function_signatures().items() if kind == "http"}
     described = {path.split("/")[1] for path in spec()["paths"]}
-    assert described == {"api", "oauth_callback", "pages"}
+    assert described == {"api", "oauth_callback", "pages", "activities"}
     assert described <= http_functions
 
 
@@ -70,10 +71,11 @@ def test_every_operation_is_complete_and_every_ref_resolves() -> None:
             params = set(re.findall(r"\{(\w+)\}", path))
             declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert params == declared, (method, path)
-            if path.startswith("/api/"):
+            if path.startswith(("/api/", "/activities/")):
                 assert operation["security"] == [{"firebase": []}]
                 assert "401" in operation["responses"], (method, path)
-                assert ("403" in operation["responses"]) == path.startswith("/api/admin/"), (method, path)
+                if path.startswith("/api/"):
+                    assert ("403" in operation["responses"]) == path.startswith("/api/admin/"), (method, path)
     assert len(ids) == len(set(ids))
     text = json.dumps(document)
     for target in set(re.findall(r'"\$ref": "#/([^"]+)"', text)):
@@ -128,3 +130,38 @@ def test_real_answers_fit_the_schemas(
     connect = api.call("POST", "connect", user.token, {})
     validate(connect.json(), "ConnectAnswer")
     validate(api.call("POST", "disconnect", user.token).json(), "DisconnectAnswer")
+
+
+def test_activity_answers_fit_the_schemas(
+    functions_url: str, api: Api, connected_user: SignedIn, configured: SignedIn, calendars_of: Any
+) -> None:
+    activities = Api(functions_url + "activities/")
+    user, admin = connected_user, configured
+    link_body = {"calendar_id": calendars_of(user)["CRM Meetings"], "export": True}
+    assert api.call("PUT", "links/Meeting", user.token, link_body).status_code == 200
+    timed = {"activity_type": "Meeting", "subject": "Kick-off", "start": "2026-12-07T09:00:00+01:00",
+             "end": "2026-12-07T10:00:00+01:00", "time_zone": "Europe/Madrid",
+             "attendees": [{"email": "guest@example.com"}], "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2"]}
+    created = activities.call("POST", "", user.token, timed)
+    all_day = activities.call("POST", "", user.token, {"activity_type": "Call", "subject": "Off", "all_day": True,
+                                                       "start_date": "2026-12-08", "end_date": "2026-12-08"})
+    assert (created.status_code, all_day.status_code) == (201, 201), (created.text, all_day.text)
+    answers = {
+        "Activity": created,
+        "Activities": activities.call("GET", "?start=2026-12-01&end=2026-12-31", user.token),
+        "Group": activities.call("PUT", "groups/sales", admin.token, {"name": "Sales", "member_uids": [user.uid]}),
+        "Groups": activities.call("GET", "groups", admin.token),
+    }
+    validate(all_day.json(), "Activity")
+    for schema_name, answer in answers.items():
+        assert answer.status_code == 200 or schema_name == "Activity", (schema_name, answer.text)
+        validate(answer.json(), schema_name)
+    errors = [
+        activities.call("POST", "", user.token, {**timed, "subject": ""}),
+        activities.call("GET", "nope", user.token),
+        activities.call("GET", "?start=2026-12-01&end=2026-12-31&owner_uid=someone", user.token),
+        activities.call("GET", "groups", user.token),
+    ]
+    assert [e.status_code for e in errors] == [400, 404, 403, 403]
+    for answer in errors:
+        validate(answer.json(), "Error")

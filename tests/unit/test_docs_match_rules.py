@@ -19,6 +19,7 @@ ROWS_OF = {
     "config/activity_types": ["`config/activity_types`"],
     "config/google, other config/**": ["`config/google`"],
     "activities/{id}": ["`activities/{id}`"],
+    "groups/{id}": ["`groups/{id}`"],
     "google_events/{id}": ["`google_events/{id}`"],
     "oauth_states, mappings, channels": ["`oauth_states/{state}`", "`mappings/{id}`, `channels/{id}`"],
 }
@@ -66,4 +67,5 @@ def test_every_rules_entry_has_its_rows_in_the_data_model_with_the_same_words() 
 def test_the_two_former_disagreements_read_as_the_rules_do() -> None:
     doc = doc_access()
     assert doc["`config/activity_types`"] == "an admin reads; no writes"
-    assert "creates, updates and deletes" in doc["`activities/{id}`"]
+    assert "creates and updates their own non-read-only" in doc["`activities/{id}`"]
+    assert "deletes those with no Google copy" in doc["`activities/{id}`"]

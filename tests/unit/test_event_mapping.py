@@ -121,7 +121,7 @@ def test_attendees_go_without_their_answers() -> None:
 
 def test_an_event_google_already_knows_keeps_its_id() -> None:
     linked = Activity("act-0001", "u1", "Meeting", activity(AllDay(date(2026, 5, 1), date(2026, 5, 1))).content,
-                      sync=ActivitySync(calendar_id="c", event_id="7lq0v6l2nbi2k1c0c3s5ttv2ou"))
+                      sync=ActivitySync(event_id="7lq0v6l2nbi2k1c0c3s5ttv2ou"))
     assert activity_to_event(linked)["id"] == "7lq0v6l2nbi2k1c0c3s5ttv2ou"
 
 
