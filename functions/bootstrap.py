@@ -17,6 +17,8 @@ from functions.services.calendar_access import CalendarAccess
 from functions.services.channel_service import ChannelService
 from functions.services.connect_service import ConnectService
 from functions.services.export_service import ExportService
+from functions.services.google_events_service import GoogleEventsService
+from functions.services.import_service import ImportService
 from functions.services.link_service import LinkService
 from functions.services.ports import Adapters, IdentityPort
 from functions.services.settings_service import SettingsService
@@ -40,6 +42,8 @@ class Services:
         self.export = ExportService(adapters, self.calendar_access)
         self.activities = ActivityService(adapters, self.export)
         self.groups = GroupService(adapters)
+        self.imports = ImportService(adapters, self.calendar_access)
+        self.google_events = GoogleEventsService(adapters, self.calendar_access, self.export)
 
     @property
     def identity(self) -> IdentityPort:

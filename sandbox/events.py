@@ -54,7 +54,9 @@ ENUMS = {
     "status": ("confirmed", "tentative", "cancelled"),
     "transparency": ("opaque", "transparent"),
     "visibility": ("default", "public", "private", "confidential"),
-    "eventType": ("default",),
+    # Google takes these through the API too (outOfOffice / focusTime / workingLocation: primary calendars only,
+    # not checked here); birthday and fromGmail events are made by Google itself.
+    "eventType": ("default", "outOfOffice", "focusTime", "workingLocation"),
 }
 SYNC_FORBIDDEN = (
     "iCalUID",

@@ -91,6 +91,8 @@ class RunInfo:
     at: datetime | None = None
     count: int | None = None
     error: str | None = None
+    skipped: int | None = None  # import: events not turned into activities (see ``problems``)
+    problems: tuple[str, ...] = ()  # import: a few "event <id>: <reason>" lines (skipped or failed events)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class Link:
     last_error: str | None = None
     updated_at: datetime | None = None
     paused_reason: str | None = None  # sync paused (e.g. calendar_missing); the link stays
+    import_since: datetime | None = None  # when import was switched on (import_existing off: older events are listed)
 
 
 @dataclass(frozen=True)

@@ -97,3 +97,11 @@ class ActivityBeingDeleted(DomainError):
 
 class NotAllowed(DomainError):
     """The caller may not do this (e.g. act for another user without being an admin)."""
+
+
+class UnknownGoogleEvent(DomainError):
+    """No such not-imported Google event of the caller (or it was deleted in Google)."""
+
+
+class AlreadyAdded(DomainError):
+    """The Google event is in the CRM already (added or imported)."""

@@ -77,6 +77,7 @@ class LinkService:
             replaced[:] = [existing] if existing is not None else []
             same_calendar = existing is not None and existing.calendar_id == calendar.id
             base = existing if existing is not None else Link(activity_type=activity_type, calendar_id=calendar.id)
+            importing = same_calendar and base.import_ and base.import_since is not None
             return Link(
                 activity_type=activity_type,
                 calendar_id=calendar.id,
@@ -92,6 +93,8 @@ class LinkService:
                 last_error=base.last_error,
                 updated_at=now,
                 paused_reason=None,  # the calendar is in the user's current list
+                # import switched on now (or on another calendar): events created before are "existing"
+                import_since=(base.import_since if importing else now) if wanted.import_ else None,
             )
 
         link = self.stores.links.put_link_checked(identity.uid, activity_type, decide)

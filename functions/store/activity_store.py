@@ -164,6 +164,32 @@ class FirestoreActivityStore:
             batch.count()
             batch.batch.update(self._ref(activity_id), pending_fields(now))
 
+    def get_many(self, activity_ids: Iterable[str]) -> dict[str, Activity]:
+        refs = [self._ref(i) for i in dict.fromkeys(activity_ids)]
+        if not refs:
+            return {}
+        return {a.id: a for a in self._valid(s for s in self.client.get_all(refs) if s.exists)}
+
+    def list_by_type(self, owner_uid: str, activity_type: str, limit: int) -> list[Activity]:
+        query = (self.client.collection(ACTIVITIES).where(filter=_field("owner_uid", "==", owner_uid))
+                 .where(filter=_field("activity_type", "==", activity_type)).limit(limit))
+        return self._valid(query.stream())
+
+    def stage_put(self, uow: UnitOfWork, activity: Activity) -> None:
+        batch = firestore_batch(uow)
+        batch.count()
+        batch.batch.set(self._ref(activity.id), activity_to_doc(activity))
+
+    def stage_create(self, uow: UnitOfWork, activity: Activity) -> None:
+        batch = firestore_batch(uow)
+        batch.count()
+        batch.batch.create(self._ref(activity.id), activity_to_doc(activity))
+
+    def stage_sync(self, uow: UnitOfWork, activity_id: str, sync: ActivitySync) -> None:
+        batch = firestore_batch(uow)
+        batch.count()
+        batch.batch.update(self._ref(activity_id), {"sync": sync_to_doc(sync)})
+
 
 def _field(path: str, op: str, value: Any) -> Any:
     from google.cloud.firestore_v1.base_query import FieldFilter

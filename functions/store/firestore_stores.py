@@ -7,6 +7,7 @@ from typing import Any
 from functions.store.activity_store import FirestoreActivityStore, FirestoreGroupStore
 from functions.store.channel_store import FirestoreChannelStore
 from functions.store.config_store import FirestoreConfigStore
+from functions.store.import_store import FirestoreGoogleEventStore, FirestoreLeaseStore
 from functions.store.link_store import FirestoreLinkStore
 from functions.store.oauth_state_store import FirestoreOAuthStateStore
 from functions.store.revocation_store import FirestoreRevocationStore
@@ -27,6 +28,8 @@ class FirestoreStores:
         self.revocations = FirestoreRevocationStore(client)
         self.activities = FirestoreActivityStore(client)
         self.groups = FirestoreGroupStore(client)
+        self.google_events = FirestoreGoogleEventStore(client)
+        self.leases = FirestoreLeaseStore(client)
 
     def unit_of_work(self) -> FirestoreUnitOfWork:
         return FirestoreUnitOfWork(self.client)

@@ -23,11 +23,13 @@ def link_path(uid: str, activity_type: str) -> str:
 def _run_from_doc(data: Any) -> RunInfo:
     if not isinstance(data, dict):
         return RunInfo()
-    return RunInfo(at=data.get("at"), count=data.get("count"), error=data.get("error"))
+    return RunInfo(at=data.get("at"), count=data.get("count"), error=data.get("error"), skipped=data.get("skipped"),
+                   problems=tuple(data.get("problems") or ()))
 
 
 def _run_to_doc(run: RunInfo) -> dict[str, Any]:
-    return {"at": run.at, "count": run.count, "error": run.error}
+    return {"at": run.at, "count": run.count, "error": run.error, "skipped": run.skipped,
+            "problems": list(run.problems)}
 
 
 def link_from_doc(activity_type: str, data: dict[str, Any]) -> Link:
@@ -46,6 +48,7 @@ def link_from_doc(activity_type: str, data: dict[str, Any]) -> Link:
         last_error=data.get("last_error"),
         updated_at=data.get("updated_at"),
         paused_reason=data.get("paused_reason"),
+        import_since=data.get("import_since"),
     )
 
 
@@ -65,6 +68,7 @@ def link_to_doc(link: Link) -> dict[str, Any]:
         "last_error": link.last_error,
         "updated_at": link.updated_at,
         "paused_reason": link.paused_reason,
+        "import_since": link.import_since,
     }
 
 
@@ -131,3 +135,14 @@ class FirestoreLinkStore:
             batch.batch.update(
                 self.client.document(link_path(uid, activity_type)), {"paused_reason": reason, "updated_at": now}
             )
+
+    def stage_import_run(
+        self, uow: UnitOfWork, uid: str, activity_type: str, last_import: RunInfo, *,
+        sync_token: str | None = None, save_token: bool = True, paused_reason: str | None = None,
+    ) -> None:
+        batch = firestore_batch(uow)
+        batch.count()
+        fields: dict[str, Any] = {"last_import": _run_to_doc(last_import), "paused_reason": paused_reason}
+        if save_token:
+            fields["sync_token"] = sync_token
+        batch.batch.update(self.client.document(link_path(uid, activity_type)), fields)

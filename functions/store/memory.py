@@ -15,6 +15,7 @@ from datetime import datetime
 
 from functions.core.activity import Activity, ActivitySync, SyncState
 from functions.core.activity_range import activity_range
+from functions.core.google_event_row import GoogleEventRow
 from functions.core.group import Group
 from functions.core.models import (
     CONNECTED,
@@ -29,6 +30,7 @@ from functions.core.models import (
     Link,
     OAuthState,
     PendingRevocation,
+    RunInfo,
     TokenSet,
     UserRecord,
 )
@@ -234,6 +236,21 @@ class InMemoryLinkStore:
         memory_batch(uow).stage(apply)
 
 
+    def stage_import_run(
+        self, uow: UnitOfWork, uid: str, activity_type: str, last_import: RunInfo, *,
+        sync_token: str | None = None, save_token: bool = True, paused_reason: str | None = None,
+    ) -> None:
+        def apply() -> None:
+            links = self.links.get(uid, {})
+            if activity_type not in links:
+                raise MissingDocument(f"users/{uid}/links/{activity_type} does not exist")
+            current = links[activity_type]
+            links[activity_type] = replace(current, last_import=last_import, paused_reason=paused_reason,
+                                           sync_token=sync_token if save_token else current.sync_token)
+
+        memory_batch(uow).stage(apply)
+
+
 class InMemoryRevocationStore:
     def __init__(self, lock: threading.RLock) -> None:
         self.lock = lock
@@ -420,6 +437,37 @@ class InMemoryActivityStore:
         memory_batch(uow).stage(apply)
 
 
+    def get_many(self, activity_ids: Iterable[str]) -> dict[str, Activity]:
+        with self.lock:
+            return {i: self.activities[i] for i in activity_ids if i in self.activities}
+
+    def list_by_type(self, owner_uid: str, activity_type: str, limit: int) -> list[Activity]:
+        with self.lock:
+            found = [a for a in self.activities.values()
+                     if a.owner_uid == owner_uid and a.activity_type == activity_type]
+            return sorted(found, key=lambda a: a.id)[:limit]
+
+    def stage_put(self, uow: UnitOfWork, activity: Activity) -> None:
+        memory_batch(uow).stage(lambda: self._put(activity))
+
+    def stage_create(self, uow: UnitOfWork, activity: Activity) -> None:
+        def apply() -> None:
+            if activity.id in self.activities:
+                raise AlreadyExists(f"activities/{activity.id} exists")
+            self._put(activity)
+
+        memory_batch(uow).stage(apply)
+
+    def stage_sync(self, uow: UnitOfWork, activity_id: str, sync: ActivitySync) -> None:
+        def apply() -> None:
+            current = self.activities.get(activity_id)
+            if current is None:
+                raise MissingDocument(f"activities/{activity_id} does not exist")
+            self._put(replace(current, sync=sync))
+
+        memory_batch(uow).stage(apply)
+
+
 def _pending(sync: ActivitySync | None, now: datetime) -> ActivitySync:
     return replace(sync or ActivitySync(), state=SyncState.PENDING, due_at=now, attempts=0, last_error=None)
 
@@ -448,6 +496,59 @@ class InMemoryGroupStore:
             return self.groups.pop(group_id, None) is not None
 
 
+class InMemoryGoogleEventStore:
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.rows: dict[str, GoogleEventRow] = {}
+
+    def get(self, row_id: str) -> GoogleEventRow | None:
+        with self.lock:
+            return self.rows.get(row_id)
+
+    def list_for_owner(self, owner_uid: str, start: datetime, end: datetime, limit: int) -> list[GoogleEventRow]:
+        with self.lock:
+            found = [r for r in self.rows.values()
+                     if r.owner_uid == owner_uid and r.range_start < end and r.range_end > start]
+            return sorted(found, key=lambda r: (r.range_start, r.id))[:limit]
+
+    def stage_put(self, uow: UnitOfWork, row: GoogleEventRow) -> None:
+        def apply() -> None:
+            self.rows[row.id] = row
+
+        memory_batch(uow).stage(apply)
+
+    def stage_deleted(self, uow: UnitOfWork, row_ids: Iterable[str]) -> None:
+        ids = list(row_ids)
+
+        def apply() -> None:
+            for row_id in ids:
+                self.rows.pop(row_id, None)
+
+        memory_batch(uow).stage(apply)
+
+
+class InMemoryLeaseStore:
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.leases: dict[str, tuple[str, datetime]] = {}
+
+    def acquire(self, lease_id: str, holder: str, now: datetime, expires_at: datetime) -> bool:
+        with self.lock:
+            current = self.leases.get(lease_id)
+            if current is not None and current[0] != holder and current[1] > now:
+                return False
+            self.leases[lease_id] = (holder, expires_at)
+            return True
+
+    def stage_release(self, uow: UnitOfWork, lease_id: str) -> None:
+        memory_batch(uow).stage(lambda: self.leases.pop(lease_id, None))
+
+    def release(self, lease_id: str, holder: str) -> None:
+        with self.lock:
+            if self.leases.get(lease_id, ("", None))[0] == holder:
+                del self.leases[lease_id]
+
+
 class InMemoryStores:
     """The in-memory backend: every store over one lock, and its unit of work."""
 
@@ -461,6 +562,8 @@ class InMemoryStores:
         self.revocations = InMemoryRevocationStore(self.lock)
         self.activities = InMemoryActivityStore(self.lock)
         self.groups = InMemoryGroupStore(self.lock)
+        self.google_events = InMemoryGoogleEventStore(self.lock)
+        self.leases = InMemoryLeaseStore(self.lock)
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.lock, self.snapshot)
@@ -469,7 +572,7 @@ class InMemoryStores:
         """What puts every store back as it is now (a failed unit of work applies nothing)."""
         stores = (
             self.config, self.users, self.links, self.channels, self.oauth_states, self.revocations,
-            self.activities, self.groups,
+            self.activities, self.groups, self.google_events, self.leases,
         )
         saved = [(store, copy.deepcopy({k: v for k, v in vars(store).items() if k != "lock"})) for store in stores]
 

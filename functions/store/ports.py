@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from functions.core.activity import Activity, ActivitySync
+from functions.core.google_event_row import GoogleEventRow
 from functions.core.group import Group
 from functions.core.models import (
     CalendarEntry,
@@ -24,6 +25,7 @@ from functions.core.models import (
     Link,
     OAuthState,
     PendingRevocation,
+    RunInfo,
     TokenSet,
     UserRecord,
 )
@@ -109,6 +111,14 @@ class LinkStore(Protocol):
         """``paused_reason`` of existing links set or cleared (staged); nothing else changes."""
         ...
 
+    def stage_import_run(
+        self, uow: UnitOfWork, uid: str, activity_type: str, last_import: RunInfo, *,
+        sync_token: str | None = None, save_token: bool = True, paused_reason: str | None = None,
+    ) -> None:
+        """An import run's outcome (staged): ``last_import``, ``paused_reason``, and the sync token if
+        ``save_token``; nothing else changes. MissingDocument at commit if the link is gone."""
+        ...
+
 
 class RevocationStore(Protocol):
     """``users/{uid}/secrets/pending_revocation_<id>``: revocations Google has not confirmed yet."""
@@ -192,6 +202,58 @@ class ActivityStore(Protocol):
         """Export asked for these activities (staged); MissingDocument at commit if one is gone."""
         ...
 
+    def get_many(self, activity_ids: Iterable[str]) -> dict[str, Activity]:
+        """The activities of these ids that exist (one batched read); invalid documents left out."""
+        ...
+
+    def list_by_type(self, owner_uid: str, activity_type: str, limit: int) -> list[Activity]:
+        """The owner's activities of one type (import's full-resync diff)."""
+        ...
+
+    def stage_put(self, uow: UnitOfWork, activity: Activity) -> None:
+        """The whole document written (staged; import's idempotent create or update)."""
+        ...
+
+    def stage_create(self, uow: UnitOfWork, activity: Activity) -> None:
+        """A new document (staged); the commit raises AlreadyExists if it exists."""
+        ...
+
+    def stage_sync(self, uow: UnitOfWork, activity_id: str, sync: ActivitySync) -> None:
+        """All of ``sync`` written (staged), nothing else; MissingDocument at commit if it is gone."""
+        ...
+
+
+class GoogleEventStore(Protocol):
+    """``google_events/{id}``: events seen by import but not imported (for Add into CRM)."""
+
+    def get(self, row_id: str) -> GoogleEventRow | None: ...
+
+    def list_for_owner(self, owner_uid: str, start: datetime, end: datetime, limit: int) -> list[GoogleEventRow]:
+        """The owner's rows whose ``[range_start, range_end)`` meets ``[start, end)``, by start."""
+        ...
+
+    def stage_put(self, uow: UnitOfWork, row: GoogleEventRow) -> None: ...
+
+    def stage_deleted(self, uow: UnitOfWork, row_ids: Iterable[str]) -> None:
+        """Rows deleted (staged); a missing row is no error."""
+        ...
+
+
+class LeaseStore(Protocol):
+    """``leases/{id}``: one holder at a time, until it releases or its lease expires."""
+
+    def acquire(self, lease_id: str, holder: str, now: datetime, expires_at: datetime) -> bool:
+        """Take the lease (a transaction) if it is free, expired or already ``holder``'s; False otherwise."""
+        ...
+
+    def stage_release(self, uow: UnitOfWork, lease_id: str) -> None:
+        """The lease deleted (staged, e.g. with a run's last writes)."""
+        ...
+
+    def release(self, lease_id: str, holder: str) -> None:
+        """Delete the lease if ``holder`` still holds it."""
+        ...
+
 
 class GroupStore(Protocol):
     """``groups/{id}``: admin-managed groups of users."""
@@ -216,5 +278,7 @@ class Stores(Protocol):
     revocations: RevocationStore
     activities: ActivityStore
     groups: GroupStore
+    google_events: GoogleEventStore
+    leases: LeaseStore
 
     def unit_of_work(self) -> UnitOfWork: ...

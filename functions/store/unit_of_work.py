@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from functions.store.errors import MissingDocument, UnitOfWorkError
+from functions.store.errors import AlreadyExists, MissingDocument, UnitOfWorkError
 
 MAX_BATCH_WRITES = 500
 
@@ -36,12 +36,15 @@ class FirestoreUnitOfWork:
         self.committed = True
         if not self.writes:
             return
-        from google.api_core.exceptions import NotFound
+        from google.api_core.exceptions import AlreadyExists as FirestoreAlreadyExists
+        from google.api_core.exceptions import Conflict, NotFound
 
         try:
             self.batch.commit()
         except NotFound as exc:
             raise MissingDocument(f"a staged update names a missing document: {exc.message}") from exc
+        except (FirestoreAlreadyExists, Conflict) as exc:
+            raise AlreadyExists(f"a staged create names an existing document: {exc.message}") from exc
 
 
 class InMemoryUnitOfWork:

@@ -12,6 +12,8 @@ ERROR_TABLE: dict[type[e.DomainError], tuple[int, str]] = {
     e.InvalidInput: (400, "invalid_request"),
     e.UnknownActivity: (404, "unknown_activity"),
     e.UnknownGroup: (404, "unknown_group"),
+    e.UnknownGoogleEvent: (404, "unknown_google_event"),
+    e.AlreadyAdded: (409, "already_added"),
     e.ReadOnlyActivity: (409, "read_only_activity"),
     e.ActivityBeingDeleted: (409, "activity_being_deleted"),
     e.NotAllowed: (403, "forbidden"),

@@ -42,7 +42,8 @@ def calendar_view(calendar: CalendarEntry) -> dict[str, Any]:
 def run_view(run: RunInfo) -> dict[str, Any] | None:
     if run.at is None and run.count is None and run.error is None:
         return None
-    return {"at": isoformat(run.at), "count": run.count, "error": run.error}
+    return {"at": isoformat(run.at), "count": run.count, "error": run.error, "skipped": run.skipped,
+            "problems": list(run.problems)}
 
 
 def link_view(link: Link) -> dict[str, Any]:
