@@ -95,8 +95,11 @@ def export_activities(request: Request) -> Response:
 @functions_framework.http
 @json_errors
 def import_events(request: Request) -> Response:
-    """Cloud Scheduler job: fan out one import message per connected user."""
-    return not_implemented("import_events")
+    """Cloud Scheduler job: import every linked calendar with import on (one bounded loop; the Pub/Sub
+    fan-out comes later)."""
+    from functions.web import activities_routes
+
+    return activities_routes.import_job(request)
 
 
 @functions_framework.http

@@ -10,6 +10,7 @@ from functions.bootstrap import services
 from functions.core.activity import Activity, SyncTarget
 from functions.core.activity_rules import activity_to_body
 from functions.core.clock import isoformat
+from functions.core.google_event_row import GoogleEventRow
 from functions.core.group import Group
 from functions.core.models import Identity
 from functions.web.errors import json_response
@@ -80,6 +81,27 @@ def delete_activity(request: Request, identity: Identity, activity_id: str) -> R
     return json_response(activity_view(deletion.activity), status=202)
 
 
+def google_event_view(row: GoogleEventRow) -> dict[str, Any]:
+    """A Google event not imported, as the calendar page lists it (with *Add into CRM*)."""
+    return {
+        "id": row.id, "event_id": row.event_id, "calendar_id": row.calendar_id, "activity_type": row.activity_type,
+        "summary": row.summary, "all_day": row.all_day,
+        **({"start_date": row.start, "end_date": row.end} if row.all_day
+           else {"start": row.start, "end": row.end, "time_zone": row.time_zone}),
+        "location": row.location, "recurring": row.recurring, "html_link": row.html_link, "reason": row.reason,
+    }
+
+
+def list_google_events(request: Request, identity: Identity) -> Response:
+    args = request.args
+    rows = services().google_events.list(identity, args.get("start"), args.get("end"))
+    return json_response({"google_events": [google_event_view(r) for r in rows]})
+
+
+def add_google_event(request: Request, identity: Identity, row_id: str) -> Response:
+    return json_response(activity_view(services().google_events.add(identity, row_id)), status=201)
+
+
 def list_groups(request: Request, identity: Identity) -> Response:
     return json_response({"groups": [group_view(g) for g in services().groups.list_groups()]})
 
@@ -97,6 +119,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/groups", list_groups, ADMIN),  # before /{activity_id}: "groups" is never an activity id
     Route("PUT", "/groups/{group_id}", put_group, ADMIN),
     Route("DELETE", "/groups/{group_id}", delete_group, ADMIN),
+    Route("GET", "/google-events", list_google_events, USER),  # before /{activity_id}, as groups
+    Route("POST", "/google-events/{row_id}/add", add_google_event, USER),
     Route("GET", "/", list_activities, USER),
     Route("POST", "/", post_activity, USER),
     Route("GET", "/{activity_id}", get_activity, USER),
@@ -116,3 +140,8 @@ def export_job(request: Request) -> Response:
     """Entry of ``export_activities`` (Cloud Scheduler): one bounded sweep of the pending activities."""
     report = services().export.sweep()
     return json_response(vars(report))
+
+
+def import_job(request: Request) -> Response:
+    """Entry of ``import_events`` (Cloud Scheduler): every linked calendar with import on, bounded."""
+    return json_response(services().imports.run_all())
