@@ -127,9 +127,15 @@ def candidate_ids(event: Mapping[str, Any], uid: str) -> tuple[str, ...]:
     """The activity ids ``event`` may be a copy of, most likely first (each one read by key)."""
     event_id = str(event.get("id") or "")
     found = [calbridge_id(event), imported_activity_id(uid, event_id)]
-    if event.get("status") == "cancelled" or not found[0]:
+    if event.get("status") == "cancelled":  # a deleted event carries no calbridge id: its own id may encode it
         found.append(activity_id_from_event_id(event_id))
     return tuple(dict.fromkeys(i for i in found if i))
+
+
+def first_ids(ids: tuple[str, ...], event: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ids to read first: the calbridge id alone when the event carries one (the others only if that
+    activity is not linked to the event: a copy of one of our events)."""
+    return ids[:1] if calbridge_id(event) else ids
 
 
 def series_candidate_ids(instance: Mapping[str, Any], uid: str) -> tuple[str, ...]:

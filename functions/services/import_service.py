@@ -28,6 +28,7 @@ from functions.core.import_plan import (
     Kind,
     candidate_ids,
     emptied,
+    first_ids,
     linked_activity,
     plan_event,
     plan_instance,
@@ -129,12 +130,12 @@ class _Run:
         self.live += sum(1 for e in items if e.get("status") != "cancelled")
         plain = [e for e in items if not e.get("recurringEventId")]
         instances = [e for e in items if e.get("recurringEventId")]
-        wanted: set[str] = set()
-        for event in plain:
-            wanted.update(candidate_ids(event, self.ctx.uid))
-        for instance in instances:
-            wanted.update(series_candidate_ids(instance, self.ctx.uid))
-        self.load(wanted)
+        uid = self.ctx.uid
+        keys = [(candidate_ids(e, uid), e, str(e.get("id"))) for e in plain]
+        keys += [(series_candidate_ids(i, uid), i, str(i.get("recurringEventId"))) for i in instances]
+        self.load({i for ids, event, _ in keys for i in first_ids(ids, event)})
+        self.load({i for ids, event, event_id in keys
+                   if linked_activity(first_ids(ids, event), self.current, self.ctx, event_id) is None for i in ids})
         for event in plain:
             self.plan(event, lambda e: plan_event(e, self.ctx, self.current))
         for instance in instances:
@@ -365,12 +366,13 @@ class ImportService:
             next_token = page.next_sync_token or next_token
         state.report.full_sync = full
         if full:
-            if emptied(True, state.live, state.linked_count()):
+            if state.live == 0 and emptied(True, state.live, state.linked_count()):
                 state.report.paused = CALENDAR_EMPTIED
                 self._pause(state, CALENDAR_EMPTIED, "a full list showed no event while activities are linked "
                             "to this calendar; nothing was unlinked")
                 return
-            state.diff()
+            if token_in_store is not None:  # a resync after a 410: deletions the dead token never reported
+                state.diff()
         if not state.writes and not full and state.report.events == 0:
             return  # nothing new: no write at all (the token stays valid)
         state.finish(stored, next_token)
