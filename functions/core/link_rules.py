@@ -94,6 +94,7 @@ def activity_type_doc_id(activity_type: str) -> str:
 
 
 CALENDAR_MISSING = "calendar_missing"
+CALENDAR_EMPTIED = "calendar_emptied"  # a full list showed no event while activities are linked (import stopped)
 
 
 def calendar_pause_changes(links: Iterable[Link], calendars: Iterable[CalendarEntry]) -> dict[str, str | None]:

@@ -114,6 +114,7 @@ class Link:
     updated_at: datetime | None = None
     paused_reason: str | None = None  # sync paused (e.g. calendar_missing); the link stays
     import_since: datetime | None = None  # when import was switched on (import_existing off: older events are listed)
+    empty_accepted: bool = False  # saved again after a calendar_emptied pause: the next full list may be empty
 
 
 @dataclass(frozen=True)

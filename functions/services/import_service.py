@@ -34,7 +34,7 @@ from functions.core.import_plan import (
     plan_instance,
     series_candidate_ids,
 )
-from functions.core.link_rules import CALENDAR_MISSING, activity_type_doc_id
+from functions.core.link_rules import CALENDAR_EMPTIED, CALENDAR_MISSING, activity_type_doc_id
 from functions.core.models import Link, RunInfo
 from functions.google.calendar_port import CalendarApi, EventPage
 from functions.google.errors import Forbidden, Gone, GoogleError, InvalidSyncToken, NotFound
@@ -44,7 +44,6 @@ from functions.services.ports import Adapters
 
 log = logging.getLogger(__name__)
 
-CALENDAR_EMPTIED = "calendar_emptied"
 PAGE_SIZE = 2500  # Google's largest page
 CHUNK_WRITES = 450  # writes per unit of work (Firestore's batch limit is 500; the last one adds the link, the lease)
 LEASE_TTL = timedelta(minutes=10)  # longer than a function's run; a crashed holder's lease expires
@@ -292,7 +291,11 @@ class ImportService:
                     summary["left"] += 1
                     continue
                 summary["calendars"] += 1
-                report = self.import_link(uid, link)
+                try:
+                    report = self.import_link(uid, link)
+                except Exception as exc:  # noqa: BLE001 - one calendar's failure never stops the others
+                    log.exception("import of %s for %s failed", link.calendar_id, uid)
+                    report = ImportReport(uid, link.activity_type, error=f"{type(exc).__name__}: {exc}")
                 summary["paused"] += bool(report.paused)
                 summary["busy"] += report.busy
                 summary["failed"] += bool(report.error)
@@ -366,13 +369,13 @@ class ImportService:
             next_token = page.next_sync_token or next_token
         state.report.full_sync = full
         if full:
-            if state.live == 0 and emptied(True, state.live, state.linked_count()):
+            if state.live == 0 and not state.link.empty_accepted and emptied(True, 0, state.linked_count()):
                 state.report.paused = CALENDAR_EMPTIED
                 self._pause(state, CALENDAR_EMPTIED, "a full list showed no event while activities are linked "
                             "to this calendar; nothing was unlinked")
                 return
-            if token_in_store is not None:  # a resync after a 410: deletions the dead token never reported
-                state.diff()
+            if token_in_store is not None or state.link.last_import.at is not None:
+                state.diff()  # a resync (410, or the token cleared at disconnect): deletions no token reported
         if not state.writes and not full and state.report.events == 0:
             return  # nothing new: no write at all (the token stays valid)
         state.finish(stored, next_token)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from functions.core.link_rules import access_errors, check_link_body, conflicting_link, find_calendar
+from functions.core.link_rules import (
+    CALENDAR_EMPTIED,
+    access_errors,
+    check_link_body,
+    conflicting_link,
+    find_calendar,
+)
 from functions.core.models import DISCONNECTED, Identity, Link
 from functions.services.channel_service import ChannelService
 from functions.services.errors import (
@@ -95,6 +101,8 @@ class LinkService:
                 paused_reason=None,  # the calendar is in the user's current list
                 # import switched on now (or on another calendar): events created before are "existing"
                 import_since=(base.import_since if importing else now) if wanted.import_ else None,
+                # saving the link again after an emptied-calendar stop is the user saying "yes, it is empty"
+                empty_accepted=same_calendar and base.paused_reason == CALENDAR_EMPTIED,
             )
 
         link = self.stores.links.put_link_checked(identity.uid, activity_type, decide)

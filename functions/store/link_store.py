@@ -49,6 +49,7 @@ def link_from_doc(activity_type: str, data: dict[str, Any]) -> Link:
         updated_at=data.get("updated_at"),
         paused_reason=data.get("paused_reason"),
         import_since=data.get("import_since"),
+        empty_accepted=bool(data.get("empty_accepted", False)),
     )
 
 
@@ -69,6 +70,7 @@ def link_to_doc(link: Link) -> dict[str, Any]:
         "updated_at": link.updated_at,
         "paused_reason": link.paused_reason,
         "import_since": link.import_since,
+        "empty_accepted": link.empty_accepted,
     }
 
 
@@ -145,4 +147,5 @@ class FirestoreLinkStore:
         fields: dict[str, Any] = {"last_import": _run_to_doc(last_import), "paused_reason": paused_reason}
         if save_token:
             fields["sync_token"] = sync_token
+            fields["empty_accepted"] = False
         batch.batch.update(self.client.document(link_path(uid, activity_type)), fields)

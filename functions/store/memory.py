@@ -246,7 +246,8 @@ class InMemoryLinkStore:
                 raise MissingDocument(f"users/{uid}/links/{activity_type} does not exist")
             current = links[activity_type]
             links[activity_type] = replace(current, last_import=last_import, paused_reason=paused_reason,
-                                           sync_token=sync_token if save_token else current.sync_token)
+                                           sync_token=sync_token if save_token else current.sync_token,
+                                           empty_accepted=False if save_token else current.empty_accepted)
 
         memory_batch(uow).stage(apply)
 

@@ -94,13 +94,15 @@ class ImportStoreContract:
 
     def test_an_import_run_saves_the_token_the_run_and_the_pause(self, stores: Stores) -> None:
         stores.links.put_link_checked("alice", "Meeting", lambda _: Link(
-            "Meeting", "cal-1", "CRM", import_=True, sync_token="old", import_since=NOW))
+            "Meeting", "cal-1", "CRM", import_=True, sync_token="old", import_since=NOW, empty_accepted=True))
+        assert stores.links.list_links("alice")[0].empty_accepted
         run = RunInfo(at=NOW, count=3, skipped=1, problems=("event x: no start time",))
         uow = stores.unit_of_work()
         stores.links.stage_import_run(uow, "alice", "Meeting", run, sync_token="new")
         uow.commit()
         [link] = stores.links.list_links("alice")
         assert (link.sync_token, link.last_import, link.paused_reason, link.import_since) == ("new", run, None, NOW)
+        assert not link.empty_accepted  # accepted once: a later emptiness stops import again
         uow = stores.unit_of_work()
         stores.links.stage_import_run(uow, "alice", "Meeting", run, save_token=False, paused_reason="calendar_emptied")
         uow.commit()

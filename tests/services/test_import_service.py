@@ -288,3 +288,18 @@ def test_the_scheduled_job_runs_every_calendar_with_import_on(world: ImportWorld
     world.tick()
     summary = world.services.imports.run_all()
     assert (summary["calendars"], summary["created"], summary["failed"]) == (1, 1, 0)
+
+
+def test_saving_an_emptied_link_again_accepts_the_empty_calendar(world: ImportWorld) -> None:
+    events = [world.insert(**timed(f"E{i}")) for i in range(2)]
+    link_import(world)
+    world.run()
+    for event in events:
+        world.control.owner_delete_event(world.alice.email, world.calendar, event["id"])
+    world.control.expire_sync_tokens(world.alice.email)
+    assert world.run().paused == "calendar_emptied"
+    link_import(world)  # the user saves the link again: yes, the calendar is empty
+    assert world.link().empty_accepted and world.link().paused_reason is None
+    report = world.run()
+    assert (report.paused, report.unlinked) == (None, 2)
+    assert not world.link().empty_accepted
