@@ -91,7 +91,9 @@ class LinkService:
                 export=wanted.export,
                 import_=wanted.import_,
                 import_existing=wanted.import_existing,
-                sync_token=base.sync_token if same_calendar else None,
+                # import existing switched on: a full list again, so the events already there are imported
+                sync_token=base.sync_token if same_calendar and not (wanted.import_existing
+                                                                     and not base.import_existing) else None,
                 channel_id=base.channel_id if same_calendar else None,
                 channel_expiry=base.channel_expiry if same_calendar else None,
                 last_export=base.last_export,

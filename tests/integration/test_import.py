@@ -10,6 +10,7 @@ import requests
 
 from functions.core.event_mapping import imported_activity_id
 from tests.integration.conftest import Api, ConnectFlow, SignedIn
+from tests.integration.test_openapi import validate
 from tests.support.consent import query_of
 
 WEEK = "?start=2026-12-01&end=2027-01-31"
@@ -96,15 +97,19 @@ def test_import_existing_off_lists_then_add_into_crm_and_edit_reaches_google_wit
     assert (summary["created"], summary["listed"]) == (2, 1)
     assert set(listed(activities, user)) == {"Old call", "New meeting"}
 
-    rows = activities.call("GET", "google-events" + WEEK, user.token).json()["google_events"]
+    answer = activities.call("GET", "google-events" + WEEK, user.token)
+    validate(answer.json(), "GoogleEvents")
+    rows = answer.json()["google_events"]
     assert [(r["summary"], r["event_id"], r["calendar_id"]) for r in rows] == [
         ("Old meeting", old_meeting["id"], meetings)]
     added = activities.call("POST", f"google-events/{rows[0]['id']}/add", user.token)
     assert added.status_code == 201, added.text
+    validate(added.json(), "Activity")
     assert (added.json()["origin"], added.json()["read_only"]) == ("crm", False)
     assert [t["event_id"] for t in added.json()["sync"]["targets"]] == [old_meeting["id"]]
     again = activities.call("POST", f"google-events/{rows[0]['id']}/add", user.token)
     assert (again.status_code, again.json()["error"]["code"]) == (409, "already_added")
+    validate(again.json(), "Error")
     assert activities.call("GET", "google-events" + WEEK, user.token).json()["google_events"] == []
 
     edited = activities.call("PATCH", added.json()["id"], user.token, {"subject": "Old meeting, now CRM"})

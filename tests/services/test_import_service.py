@@ -303,3 +303,16 @@ def test_saving_an_emptied_link_again_accepts_the_empty_calendar(world: ImportWo
     report = world.run()
     assert (report.paused, report.unlinked) == (None, 2)
     assert not world.link().empty_accepted
+
+
+def test_switching_import_existing_on_imports_what_was_listed() -> None:
+    world = make_world()
+    old = world.insert(**timed("Before the link"))
+    link_import(world, import_existing=False)
+    assert world.run().listed == 1
+    link_import(world, import_existing=True)
+    assert world.link().sync_token is None
+    report = world.run()
+    assert report.created == 1 and world.activity(old["id"]) is not None
+    alice = Identity("alice", "alice@example.com", False)
+    assert world.services.google_events.list(alice, "2026-12-01", "2026-12-31") == []
