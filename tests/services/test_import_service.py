@@ -316,3 +316,18 @@ def test_switching_import_existing_on_imports_what_was_listed() -> None:
     assert report.created == 1 and world.activity(old["id"]) is not None
     alice = Identity("alice", "alice@example.com", False)
     assert world.services.google_events.list(alice, "2026-12-01", "2026-12-31") == []
+
+
+def test_a_listed_event_follows_google_and_goes_when_deleted() -> None:
+    world = make_world()
+    old = world.insert(**timed("Listed"))
+    link_import(world, import_existing=False)
+    world.run()
+    alice = Identity("alice", "alice@example.com", False)
+    world.control.owner_patch_event(world.alice.email, world.calendar, old["id"], {"summary": "Listed v2"})
+    assert world.run().listed == 1
+    assert [r.summary for r in world.services.google_events.list(alice, "2026-12-01", "2026-12-31")] == ["Listed v2"]
+    world.control.owner_delete_event(world.alice.email, world.calendar, old["id"])
+    assert world.run().unlisted == 1
+    assert world.services.google_events.list(alice, "2026-12-01", "2026-12-31") == []
+    assert world.stores.activities.activities == {}
