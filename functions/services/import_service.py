@@ -39,7 +39,7 @@ from functions.core.models import Link, RunInfo
 from functions.google.calendar_port import CalendarApi, EventPage
 from functions.google.errors import Forbidden, Gone, GoogleError, InvalidSyncToken, NotFound
 from functions.services.calendar_access import CalendarAccess
-from functions.services.errors import DomainError
+from functions.services.errors import DomainError, NotConnected
 from functions.services.ports import Adapters
 
 log = logging.getLogger(__name__)
@@ -318,6 +318,8 @@ class ImportService:
             for name, value in report.counts().items():
                 if value:
                     run.count(name, value)
+            if report.error and not report.busy and not report.paused:
+                run.count("errors")  # the summary line goes out at ERROR (the sync_errors metric)
         return report
 
     def _context(self, uid: str, link: Link) -> ImportContext:
@@ -331,6 +333,8 @@ class ImportService:
         ctx = self._context(uid, link)
         try:
             api = self.access.open(uid)
+        except NotConnected:
+            return ImportReport(uid, link.activity_type, paused="not_connected")
         except DomainError as exc:
             return ImportReport(uid, link.activity_type, error=exc.message)
         state = _Run(self, api, link, ctx)
