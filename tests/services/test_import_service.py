@@ -331,3 +331,41 @@ def test_a_listed_event_follows_google_and_goes_when_deleted() -> None:
     assert world.run().unlisted == 1
     assert world.services.google_events.list(alice, "2026-12-01", "2026-12-31") == []
     assert world.stores.activities.activities == {}
+
+
+def test_a_crash_between_chunks_re_applies_safely(world: ImportWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions.services import import_service
+
+    monkeypatch.setattr(import_service, "CHUNK_WRITES", 3)
+    events = [world.insert(**timed(f"E{i}", day=10 + i)) for i in range(7)]
+    link_import(world)
+    real = world.stores.unit_of_work
+    commits: list[int] = []
+
+    class Crash(Exception):
+        pass
+
+    def crashing():
+        uow = real()
+        commit = uow.commit
+
+        def once() -> None:
+            commits.append(1)
+            if len(commits) == 2:
+                raise Crash("the function died here")
+            commit()
+
+        uow.commit = once
+        return uow
+
+    monkeypatch.setattr(world.stores, "unit_of_work", crashing)
+    with pytest.raises(Crash):
+        world.run()
+    assert world.link().sync_token is None  # the token goes only with the last chunk
+    assert len(world.stores.activities.activities) == 3  # the first chunk landed
+    world.stores.leases.leases.clear()  # the crashed holder's lease expired
+    report = world.run()
+    assert (report.created, report.unchanged) == (4, 3) and world.link().sync_token  # no duplicate
+    assert sorted(a.content.subject for a in world.stores.activities.activities.values()) == [
+        f"E{i}" for i in range(7)]
+    assert all(world.activity(e["id"]) is not None for e in events)
