@@ -311,3 +311,23 @@ def test_a_weekly_series_is_drawn_on_each_of_its_days(connected_user, pages_url,
     expect(page.locator("#activity-recurrence")).to_contain_text("FREQ=WEEKLY")
     expect(page.locator("#activity-start-time")).to_have_value("09:30")
     assert page.errors == []
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_the_top_bar_links_calendar_settings_and_admin(connected_user, pages_url, calendar_page, width: str) -> None:  # noqa: ANN001, F811
+    page = calendar_page(width)
+    page.goto(pages_url + "calendar")
+    sign_in(page, "admin@example.com")
+    expect(page.locator("#calendar .fc-view")).to_be_visible()
+    expect(page.locator("#calendar-link")).to_be_hidden()  # on it already
+    expect(page.locator("#user-link")).to_be_visible()
+    expect(page.locator("#admin-link")).to_be_visible()
+    topbar = page.locator(".topbar").bounding_box()
+    assert topbar is not None and topbar["height"] <= 90, topbar  # at most two lines, even with every link
+    assert no_sideways_scroll(page) <= 0
+    shot(page, f"calendar-admin-topbar-{width}")
+    page.click("#user-link")
+    expect(page.locator("#connection-status")).to_be_visible()
+    page.click("#calendar-link")
+    expect(page.locator("#calendar .fc-view")).to_be_visible()
+    assert page.errors == [] and page.csp == []
