@@ -331,3 +331,35 @@ def test_the_top_bar_links_calendar_settings_and_admin(connected_user, pages_url
     page.click("#calendar-link")
     expect(page.locator("#calendar .fc-view")).to_be_visible()
     assert page.errors == [] and page.csp == []
+
+
+def test_google_refusing_an_activity_shows_the_error_until_an_edit_goes_through(
+    connected_user, sandbox, pages_url, calendar_page  # noqa: ANN001, F811
+) -> None:
+    page = calendar_page("desktop")
+    open_calendar(page, pages_url)
+    # A refusal (403 forbidden), not a rate limit: no retry, the activity is in error.
+    sandbox.inject_fault(status=403, reason="forbidden", count=1, path_contains="/events")
+    page.click("#new-activity")
+    fill_form(page, subject="Refused once", start_date="2026-12-10", start_time="15:00", end_date="2026-12-10",
+              end_time="15:30")
+    page.select_option("#activity-type", "Meeting")
+    page.click("#activity-save")
+    refused = event(page, "Refused once")
+    expect(refused).to_have_attribute("data-sync-state", "error")
+    expect(page.locator("#calendar-message")).to_contain_text("Sync error: ")
+    expect(page.locator("#calendar-status")).to_have_text("1 activity has a sync error.")
+    refused.click()
+    sync = page.locator("#activity-sync")
+    expect(sync).to_have_attribute("data-state", "error")
+    message = sync.inner_text()
+    assert message.startswith("Sync error: ") and len(message) > len("Sync error: "), message
+    shot(page, "calendar-google-refused-desktop")
+    assert live_events(sandbox, connected_user["calendar_id"]) == []
+
+    fill_form(page, subject="Refused once, then accepted")  # an edit tries again
+    page.click("#activity-save")
+    expect(event(page, "then accepted")).to_have_attribute("data-sync-state", "synced")
+    accepted = live_events(sandbox, connected_user["calendar_id"])
+    assert [e["summary"] for e in accepted] == ["Refused once, then accepted"]
+    assert page.errors == [] and page.csp == []
