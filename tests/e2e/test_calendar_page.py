@@ -302,8 +302,14 @@ def test_a_weekly_series_is_drawn_on_each_of_its_days(connected_user, pages_url,
                      "location": None, "time": None}],
         range_end=datetime(2026, 12, 20, tzinfo=UTC),
         sync={"state": "synced", "last_error": None, "attempts": 0, "due_at": None, "synced_at": start, "targets": []}))
+    daily = datetime(2025, 1, 6, 7, 0, tzinfo=UTC)  # every day at 8:00 in Madrid since January 2025
+    db.document("activities/series-2").set(activity_doc(
+        uid, "Daily check", daily, daily.replace(minute=15), recurrence=["RRULE:FREQ=DAILY"],
+        range_end=datetime(9999, 12, 31, tzinfo=UTC),
+        sync={"state": "synced", "last_error": None, "attempts": 0, "due_at": None, "synced_at": daily, "targets": []}))
     page = calendar_page("desktop")
     open_calendar(page, pages_url, "2026-12-14")  # the series started the week before
+    expect(event(page, "Daily check")).to_have_count(7)  # instance 700-odd of an endless series
     expect(event(page, "Stand-up")).to_have_count(2)  # Mon 14, Wed 16 (5 instances: 7, 9 cancelled, 11, 14, 16)
     page.click(".fc-prev-button")
     expect(event(page, "Stand-up")).to_have_count(2)  # Mon 7, Fri 11

@@ -9,7 +9,7 @@
   "use strict";
 
   var POLL_MS = 3000;           // while a shown activity waits for Google
-  var MAX_INSTANCES = 500;      // per series and range, when a series is expanded here
+  var MAX_INSTANCES = 500;      // drawn per series and range, when a series is expanded here
   var DAY_MS = 86400000;
   var WEEKDAYS = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];
 
@@ -189,6 +189,7 @@
         span = { allDay: false, start: new Date(startMs).toISOString(), end: new Date(startMs + lengthMs).toISOString() };
         if (exception && exception.start) span = { allDay: false, start: exception.start, end: exception.end };
       }
+      if (Date.parse(span.end) <= rangeStart.getTime() - (span.allDay ? DAY_MS : 0)) continue;  // before the range
       if (exception && exception.subject) span.subject = exception.subject;
       span.instance = produced;
       out.push(span);
