@@ -6,15 +6,22 @@ The pages are shells: they hold no secrets and no user data, only public configu
 with the Firebase Auth JS client and calls the ``api`` function with the ID token.
 
 Routes, relative to the ``pages`` function: ``GET /`` user settings, ``GET /admin`` admin
-settings, ``GET /assets/<file>`` this package's CSS and JS (from ``static/``; not under
+settings, ``GET /calendar`` the user's activities in a week / month calendar (``static/calendar.js``
+over the ``activities`` function, drawn by FullCalendar, vendored in ``static/vendor/``),
+``GET /assets/<file>`` this package's CSS and JS (from ``static/``, and ``vendor/<file>``; not under
 ``/static/``, which functions-framework's Flask app reserves for itself); anything else is a
 404 page.
+
+FullCalendar injects its own stylesheet as a ``<style>`` element: every page carries a fresh CSP
+nonce for it (``style-src 'self' 'nonce-...'``, read by FullCalendar from ``<meta name="csp-nonce">``),
+never ``'unsafe-inline'``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +35,10 @@ WEB_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 
-STATIC_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*\.(?:js|css|svg)$")
+STATIC_NAME_RE = re.compile(r"^(?:vendor/)?[a-z0-9][a-z0-9_-]*(?:\.min)?\.(?:js|css|svg)$")
+# Static files each page loads, with a content hash in their URL.
+VERSIONED = ("app.js", "calendar.js", "style.css", "vendor/fullcalendar.min.js")
+PAGES = {"user": "user.html", "admin": "admin.html", "calendar": "calendar.html"}
 STATIC_TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 
 # Where the OAuth callback sends the browser back to: ``?connect=error&reason=<code>``.
@@ -56,14 +66,13 @@ def handle(request: Request) -> Response:
         return _static(request, path[len("/assets/") :])
     if path in ("/", "/index.html"):
         page = "user"
-    elif path.rstrip("/") == "/admin":
-        page = "admin"
+    elif path.rstrip("/") in ("/admin", "/calendar"):
+        page = path.strip("/")
     else:
         return _page(request, "not_found.html", "not_found", status=404)
     if request.method not in ("GET", "HEAD"):
         return _page(request, "not_found.html", "not_found", status=405, extra_headers={"Allow": "GET, HEAD"})
-    template = "user.html" if page == "user" else "admin.html"
-    return _page(request, template, page)
+    return _page(request, PAGES[page], page)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -130,9 +139,10 @@ def _page(
     try:
         pages_url = settings.function_url("pages")
         api_url = settings.function_url("api")
+        activities_url = settings.function_url("activities")
     except ConfigError:
         # Without a public base URL the pages cannot name the API: say so, plainly.
-        pages_url, api_url = request.script_root or "", ""
+        pages_url, api_url, activities_url = request.script_root or "", "", ""
         if status == 200:
             template, page, status = "error.html", "error", 500
     static_base = pages_url.rstrip("/") + "/assets/"
@@ -140,43 +150,48 @@ def _page(
     config = {
         "page": page,
         "apiBase": api_url.rstrip("/") + "/" if api_url else "",
+        "activitiesBase": activities_url.rstrip("/") + "/" if activities_url else "",
         "pagesBase": pages_url.rstrip("/") + "/",
         "firebase": {"apiKey": settings.firebase_web_api_key, "projectId": settings.project_id or ""},
         "authEmulatorHost": emulator or None,
     }
+    nonce = secrets.token_urlsafe(18)
     context = {
         "page": page,
+        "style_nonce": nonce,
         "config": config,
         "banner": _banner(request) if page == "user" else None,
         "static_base": static_base,
         "firebase_js_url": settings.firebase_js_url,
         "user_url": config["pagesBase"],
         "admin_url": config["pagesBase"] + "admin",
-        "version": {name: _static_version(name) for name in ("app.js", "style.css")},
+        "calendar_url": config["pagesBase"] + "calendar",
+        "version": {name: _static_version(name) for name in VERSIONED},
         "emulator": bool(emulator),
     }
     html = _environment().get_template(template).render(**context)
     response = Response(html, status=status, mimetype="text/html")
-    response.headers.update(_security_headers(settings, static_base, api_url))
+    response.headers.update(_security_headers(settings, static_base, (api_url, activities_url), nonce))
     response.headers["Cache-Control"] = "no-store"
     if extra_headers:
         response.headers.update(extra_headers)
     return response
 
 
-def _security_headers(settings: Any, static_base: str, api_url: str) -> dict[str, str]:
+def _security_headers(settings: Any, static_base: str, api_urls: tuple[str, ...], nonce: str) -> dict[str, str]:
     script_src = ["'self'"]
     style_src = ["'self'"]
     connect_src = ["'self'"]
     for url, targets in (
         (static_base, (script_src, style_src)),
         (settings.firebase_js_url, (script_src,)),
-        (api_url, (connect_src,)),
+        *((api_url, (connect_src,)) for api_url in api_urls),
     ):
         origin = _origin(url) if url else None
         for target in targets:
             if origin and origin not in target:
                 target.append(origin)
+    style_src.append(f"'nonce-{nonce}'")  # FullCalendar's own <style> element, and nothing else inline
     if settings.firebase_auth_emulator_host:
         connect_src.append("http://" + settings.firebase_auth_emulator_host)
     else:
@@ -187,6 +202,7 @@ def _security_headers(settings: Any, static_base: str, api_url: str) -> dict[str
             "script-src " + " ".join(script_src),
             "style-src " + " ".join(style_src),
             "img-src 'self' data:",
+            "font-src data:",  # FullCalendar's arrow icons: a font inlined in its stylesheet
             "connect-src " + " ".join(connect_src),
             "base-uri 'none'",
             "form-action 'none'",

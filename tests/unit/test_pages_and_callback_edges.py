@@ -41,3 +41,21 @@ def test_the_callback_405_has_an_allow_header() -> None:
     answer = client("oauth_callback").post("/")
     assert answer.status_code == 405 and answer.headers["Allow"] == "GET"
     assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_the_calendar_page_and_its_vendored_widget() -> None:
+    pages = client("pages")
+    page = pages.get("/calendar")
+    assert page.status_code == 200
+    csp = page.headers["Content-Security-Policy"]
+    nonce = csp.split("'nonce-", 1)[1].split("'", 1)[0]
+    assert f'<meta name="csp-nonce" content="{nonce}">' in page.get_data(as_text=True)
+    assert "'unsafe-inline'" not in csp and "font-src data:" in csp
+    assert '"activitiesBase": "http://127.0.0.1:8080/activities/"' in page.get_data(as_text=True)
+    assert pages.get("/calendar/").status_code == 200
+    assert pages.post("/calendar").status_code == 405
+    widget = pages.get("/assets/vendor/fullcalendar.min.js")
+    assert widget.status_code == 200 and widget.mimetype == "text/javascript"
+    for name in ("vendor/../calendar.js", "vendor/fullcalendar.LICENSE.md", "other/calendar.js", "vendor/x.max.js"):
+        assert pages.get("/assets/" + name).status_code == 404, name
+    assert "csp-nonce" not in pages.get("/").get_data(as_text=True)  # only the calendar needs one

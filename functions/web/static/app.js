@@ -118,7 +118,7 @@
           headers["Content-Type"] = "application/json";
           init.body = JSON.stringify(body);
         }
-        return fetch(config.apiBase + path, init).catch(function () {
+        return fetch((options.base || config.apiBase) + path, init).catch(function () {
           throw new ApiError(0, { code: "network", message: "Could not reach calbridge. Check your connection and try again." });
         });
       });
@@ -200,7 +200,8 @@
         user.getIdTokenResult().then(function (result) {
           var isAdmin = result.claims.admin === true;
           show("#admin-link", isAdmin && page !== "admin");
-          show("#user-link", page === "admin");
+          show("#user-link", page !== "user");
+          show("#calendar-link", page !== "calendar");
           onSignedIn(user, isAdmin);
         });
       } else {
@@ -898,6 +899,22 @@
     }
     if (page === "user") userPage();
     else if (page === "admin") adminPage();
+    else if (page === "calendar") calendarPage();
+  }
+
+  // The calendar page lives in calendar.js (loaded before this file); it gets the helpers above.
+  function calendarPage() {
+    var start = window.CalbridgeCalendar && window.CalbridgeCalendar.start;
+    if (!start || typeof FullCalendar === "undefined") {
+      show("#loading", false);
+      $("#main").insertBefore(el("p", { className: "banner banner-error", attrs: { role: "alert" } },
+        "The calendar could not be loaded. Reload the page; if it keeps failing, tell your admin."), $("#main").firstChild);
+      return;
+    }
+    start({
+      config: config, $: $, $all: $all, el: el, setText: setText, show: show, setMessage: setMessage,
+      busy: busy, api: api, errorText: errorText, startAuth: startAuth, formatTime: formatTime
+    });
   }
 
   main();
