@@ -23,46 +23,12 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.firestore_counts import count_firestore
+
 TARGET_ACTIVITIES_PER_REQUEST = 25
-
-
-@dataclass
-class FirestoreCounts:
-    reads: int = 0
-    writes: int = 0
-
-
-def count_firestore(client: Any) -> FirestoreCounts:
-    """Wrap the client's RPC methods: documents read by queries and gets, writes committed."""
-    counts = FirestoreCounts()
-    api = client._firestore_api  # the GAPIC client every document, query and batch call goes through
-
-    def counted_stream(method: Any, has_document: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            for response in method(*args, **kwargs):
-                if has_document(response):
-                    counts.reads += 1
-                yield response
-
-        return wrapper
-
-    def counted_commit(method: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request = kwargs.get("request") or (args[0] if args else None)
-            writes = request.get("writes") if isinstance(request, dict) else getattr(request, "writes", [])
-            counts.writes += len(writes or [])
-            return method(*args, **kwargs)
-
-        return wrapper
-
-    api.run_query = counted_stream(api.run_query, lambda r: bool(r.document and r.document.name))
-    api.batch_get_documents = counted_stream(api.batch_get_documents, lambda r: bool(r.found and r.found.name))
-    api.commit = counted_commit(api.commit)
-    return counts
 
 
 def google_counts(log: list[dict[str, Any]]) -> tuple[int, int]:
