@@ -2,6 +2,10 @@
  * (FullCalendar, vendored in vendor/fullcalendar.min.js), created, edited and deleted in a form
  * that calls the `activities` function. app.js signs in and hands over its helpers (start(kit)).
  *
+ * Alongside them, the Google events of a linked calendar that import saw but did not take in
+ * (GET google-events, *import existing* off): drawn hatched and labelled "Google, not in CRM", they
+ * open a read-only dialog whose *Add into CRM* button makes one a CRM activity (POST .../add).
+ *
  * Every value from the API reaches the page through textContent / DOM properties, never as HTML:
  * events are drawn with eventContent's domNodes, never with its html.
  */
@@ -22,7 +26,8 @@
   };
 
   var kit, $, el, api, calendar;
-  var state = { types: [], activities: {}, editing: null, pollTimer: null, lastError: "" };
+  var state = { types: [], activities: {}, googleEvents: {}, shownGoogle: null, editing: null, pollTimer: null, lastError: "" };
+  var GOOGLE_LABEL = "Google, not in CRM";
 
   function pad(n) {
     return (n < 10 ? "0" : "") + n;
@@ -254,30 +259,59 @@
     return events;
   }
 
+  /** A Google event not in the CRM -> one FullCalendar event (all-day rows end inclusive). */
+  function googleToEvent(row) {
+    return {
+      id: "google:" + row.id,
+      title: row.summary || "(no title)",
+      start: row.all_day ? row.start_date : row.start,
+      end: row.all_day ? addDays(row.end_date || row.start_date, 1) : row.end,
+      allDay: !!row.all_day,
+      classNames: ["gevent"],
+      extendedProps: { googleId: row.id }
+    };
+  }
+
   function loadEvents(info, success, failure) {
     var path = "?start=" + encodeURIComponent(info.start.toISOString()) + "&end=" + encodeURIComponent(info.end.toISOString());
-    api("GET", path, undefined, { base: kit.config.activitiesBase }).then(function (answer) {
-      var list = (answer && answer.activities) || [];
+    var base = { base: kit.config.activitiesBase };
+    // The Google events are fetched alongside; if that fails, the activities are still shown.
+    var google = api("GET", "google-events" + path, undefined, base).then(function (answer) {
+      return { rows: (answer && answer.google_events) || [] };
+    }, function (error) {
+      return { rows: [], error: error };
+    });
+    Promise.all([api("GET", path, undefined, base), google]).then(function (answers) {
+      var list = (answers[0] && answers[0].activities) || [];
+      var rows = answers[1].rows;
       state.activities = {};
       list.forEach(function (activity) {
         state.activities[activity.id] = activity;
       });
-      kit.setText("#calendar-error", "");
-      renderStatus(list);
-      success(toEvents(list, info.start, info.end));
+      state.googleEvents = {};
+      rows.forEach(function (row) {
+        state.googleEvents[row.id] = row;
+      });
+      kit.setText("#calendar-error", answers[1].error
+        ? "Could not load the Google events not in the CRM: " + kit.errorText(answers[1].error) : "");
+      renderStatus(list, rows.length);
+      success(toEvents(list, info.start, info.end).concat(rows.map(googleToEvent)));
     }).catch(function (error) {
       kit.setText("#calendar-error", "Could not load your activities: " + kit.errorText(error));
       failure(error);
     });
   }
 
-  function renderStatus(list) {
+  function renderStatus(list, googleCount) {
     var pending = list.filter(function (a) { return syncState(a) === "pending"; }).length;
     var errors = list.filter(function (a) { return syncState(a) === "error"; }).length;
     var parts = [];
     if (pending) parts.push(pending + (pending === 1 ? " activity is" : " activities are") + " waiting for Google…");
     if (errors) parts.push(errors + (errors === 1 ? " activity has" : " activities have") + " a sync error.");
     if (!parts.length) parts.push(list.length ? "Everything shown is in step with Google." : "No activities in this period.");
+    if (googleCount) {
+      parts.push(googleCount + (googleCount === 1 ? " Google event is" : " Google events are") + " not in the CRM; open one to add it.");
+    }
     kit.setText("#calendar-status", parts.join(" "));
     var status = $("#calendar-status");
     status.dataset.pending = String(pending);
@@ -287,7 +321,27 @@
     }, POLL_MS) : null;
   }
 
+  function googleContent(arg) {
+    // The label first: a short event in the week view shows its first line or two only.
+    var wrap = el("div", { className: "ev ev-google" });
+    wrap.appendChild(el("span", { className: "ev-tag ev-tag-google" }, GOOGLE_LABEL));
+    if (arg.timeText) wrap.appendChild(el("span", { className: "ev-time" }, arg.timeText));
+    wrap.appendChild(el("span", { className: "ev-title" }, arg.event.title));
+    return { domNodes: [wrap] };
+  }
+
+  function googleDidMount(arg) {
+    var node = arg.el;
+    node.dataset.googleEventId = arg.event.extendedProps.googleId;
+    node.dataset.kind = "google";
+    var when = arg.event.allDay ? "all day" : arg.event.start ? kit.formatTime(arg.event.start.toISOString()) : "";
+    var label = arg.event.title + ", " + when + ". " + GOOGLE_LABEL + ": open to add it into the CRM.";
+    node.setAttribute("aria-label", label);
+    node.title = label;
+  }
+
   function eventContent(arg) {
+    if (arg.event.extendedProps.googleId) return googleContent(arg);
     var activity = state.activities[arg.event.extendedProps.activityId] || {};
     var key = syncState(activity);
     var nodes = [el("span", { className: "sync-dot sync-" + key, attrs: { "aria-hidden": "true" } })];
@@ -302,7 +356,22 @@
     return { domNodes: [wrap] };
   }
 
+  /** The list view makes an event keyboard-reachable only through its default title link, which our
+   *  own content replaces: its row gets the focus and Enter / Space instead (a click, as the mouse's). */
+  function keyboardRow(node) {
+    if (!node.classList.contains("fc-list-event") || node.dataset.keyboard) return;
+    node.dataset.keyboard = "1";
+    node.tabIndex = 0;
+    node.addEventListener("keydown", function (event) {
+      if (event.target !== node || (event.key !== "Enter" && event.key !== " ")) return;
+      event.preventDefault();
+      node.click();
+    });
+  }
+
   function eventDidMount(arg) {
+    keyboardRow(arg.el);
+    if (arg.event.extendedProps.googleId) return googleDidMount(arg);
     var activity = state.activities[arg.event.extendedProps.activityId] || {};
     var node = arg.el;
     node.dataset.activityId = activity.id || "";
@@ -537,6 +606,88 @@
     kit.setMessage($("#calendar-message"), text, "ok");
   }
 
+  // ------------------------------------------------------------------ a Google event not in the CRM
+
+  /** "Dec 9, 2026, 11:00 AM – 12:00 PM (Europe/Madrid)": in the event's own zone, as Google shows it. */
+  function googleWhen(row) {
+    if (row.all_day) {
+      return row.end_date && row.end_date !== row.start_date
+        ? row.start_date + " – " + row.end_date + " (all day)" : row.start_date + " (all day)";
+    }
+    var zone = row.time_zone && validZone(row.time_zone) ? row.time_zone : undefined;
+    var day = { year: "numeric", month: "short", day: "numeric", timeZone: zone };
+    var time = { hour: "2-digit", minute: "2-digit", timeZone: zone };
+    var start = new Date(row.start);
+    var end = new Date(row.end);
+    if (isNaN(start.getTime()) || isNaN(end.getTime())) return String(row.start) + " – " + String(row.end);
+    var sameDay = start.toLocaleDateString(undefined, day) === end.toLocaleDateString(undefined, day);
+    var text = start.toLocaleDateString(undefined, day) + ", " + start.toLocaleTimeString(undefined, time) + " – " +
+      (sameDay ? "" : end.toLocaleDateString(undefined, day) + ", ") + end.toLocaleTimeString(undefined, time);
+    return zone ? text + " (" + zone + ")" : text;
+  }
+
+  function openGoogle(row) {
+    state.shownGoogle = row;
+    kit.setText("#google-title", row.summary || "(no title)");
+    kit.setText("#google-when", googleWhen(row));
+    kit.setText("#google-location", row.location || "");
+    kit.$all(".google-location-row").forEach(function (node) {
+      node.hidden = !row.location;
+    });
+    kit.setText("#google-type", row.activity_type || "");
+    kit.show("#google-recurring", !!row.recurring);
+    kit.setText("#google-note", "This event is in your Google calendar but not in the CRM" +
+      (row.reason ? " (" + row.reason + ")" : "") +
+      ". Add into CRM makes it a CRM activity linked to this same Google event: no copy is made in Google, and later edits here reach it.");
+    var link = $("#google-link");
+    var safe = typeof row.html_link === "string" && /^https:\/\//i.test(row.html_link);
+    link.href = safe ? row.html_link : "#";
+    link.hidden = !safe;
+    kit.setText("#google-error", "");
+    var add = $("#google-add");
+    add.disabled = false;
+    add.hidden = false;
+    kit.setText("#google-cancel", "Close");
+    var dialog = $("#google-dialog");
+    if (!dialog.open) dialog.showModal();
+    add.focus();
+  }
+
+  function closeGoogle() {
+    var dialog = $("#google-dialog");
+    if (dialog.open) dialog.close();
+    state.shownGoogle = null;
+  }
+
+  var ADD_ERRORS = {
+    already_added: "This Google event is already in the CRM (added earlier, perhaps in another tab). The calendar now shows it as a CRM activity.",
+    unknown_google_event: "This Google event is no longer offered: it was deleted in Google or imported meanwhile. The calendar is refreshed."
+  };
+
+  function addGoogle() {
+    var row = state.shownGoogle;
+    if (!row) return;
+    var button = $("#google-add");
+    kit.setText("#google-error", "");
+    kit.busy(button, true, "Adding…");
+    api("POST", "google-events/" + encodeURIComponent(row.id) + "/add", undefined, { base: kit.config.activitiesBase })
+      .then(function (added) {
+        kit.busy(button, false);
+        closeGoogle();
+        announce("Added “" + added.subject + "” into the CRM. " + syncText(added) + ".");
+        if (calendar) calendar.refetchEvents();
+      }).catch(function (error) {
+        kit.busy(button, false);
+        var known = ADD_ERRORS[error.code];
+        kit.setText("#google-error", known || "Could not add it: " + kit.errorText(error));
+        if (known) {
+          button.hidden = true;  // nothing more to do with this one
+          $("#google-cancel").focus();
+          if (calendar) calendar.refetchEvents();
+        }
+      });
+  }
+
   // ------------------------------------------------------------------ presets for a new activity
 
   function nextHourPreset() {
@@ -603,6 +754,11 @@
       eventDidMount: eventDidMount,
       eventClick: function (info) {
         info.jsEvent.preventDefault();
+        var googleId = info.event.extendedProps.googleId;
+        if (googleId) {
+          if (state.googleEvents[googleId]) openGoogle(state.googleEvents[googleId]);
+          return;
+        }
         var activity = state.activities[info.event.extendedProps.activityId];
         if (activity) openForm(activity);
       },
@@ -652,6 +808,12 @@
     $("#activity-dialog").addEventListener("close", function () {
       state.editing = null;
     });
+    $("#google-add").addEventListener("click", addGoogle);
+    $("#google-cancel").addEventListener("click", closeGoogle);
+    $("#google-close").addEventListener("click", closeGoogle);
+    $("#google-dialog").addEventListener("close", function () {
+      state.shownGoogle = null;
+    });
 
     kit.startAuth(function () {
       kit.show("#calendar-section", true);
@@ -666,11 +828,13 @@
       kit.show("#calendar-section", false);
       clearTimeout(state.pollTimer);
       closeForm();
+      closeGoogle();
       if (calendar) {
         calendar.destroy();
         calendar = null;
       }
       state.activities = {};
+      state.googleEvents = {};
     });
   }
 
