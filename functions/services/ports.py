@@ -10,6 +10,7 @@ from typing import Protocol
 
 from functions.core import clock
 from functions.core.models import AuthUser, GoogleClientSettings, GoogleSecrets, Identity, TokenSet
+from functions.core.sync_task import SyncTask
 from functions.google.calendar_port import CalendarApi
 from functions.store.ports import Stores
 
@@ -61,6 +62,12 @@ class IdentityPort(Protocol):
     def set_admin_claim(self, uid: str, admin: bool) -> None: ...
 
 
+class TaskQueue(Protocol):
+    """Where per-user sync work goes (Pub/Sub topic ``CALBRIDGE_SYNC_TOPIC``; ``sync_worker`` takes it)."""
+
+    def publish(self, task: SyncTask) -> None: ...
+
+
 @dataclass(frozen=True)
 class Adapters:
     """Everything with I/O that the services use."""
@@ -69,3 +76,4 @@ class Adapters:
     google: GoogleGateway
     now: Callable[[], datetime] = clock.now
     identity: IdentityPort | None = None  # only the admin use cases and sign-in need it
+    queue: TaskQueue | None = None  # per-user work (fan-out, push, resync); None = run work inline

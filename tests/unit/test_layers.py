@@ -14,7 +14,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "core": (
         "requests", "google", "googleapiclient", "firebase_admin", "flask", "werkzeug", "functions_framework",
         "socket", "urllib.request", "httplib2", "functions.store", "functions.google", "functions.services",
-        "functions.web", "functions.config", "functions.bootstrap",
+        "functions.web", "functions.config", "functions.bootstrap", "functions.messaging",
     ),
     "services": (
         "flask", "werkzeug", "firebase_admin", "google.cloud", "googleapiclient", "google.auth", "google.oauth2",
@@ -23,6 +23,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "web": ("functions.store", "google.cloud", "googleapiclient"),
     "store": ("functions.services", "functions.web", "functions.google", "flask"),
     "google": ("functions.services", "functions.web", "functions.store", "flask"),
+    "messaging": ("functions.services", "functions.web", "functions.store", "functions.google", "flask"),
 }
 
 
