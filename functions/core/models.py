@@ -115,6 +115,8 @@ class Link:
     paused_reason: str | None = None  # sync paused (e.g. calendar_missing); the link stays
     import_since: datetime | None = None  # when import was switched on (import_existing off: older events are listed)
     empty_accepted: bool = False  # saved again after a calendar_emptied pause: the next full list may be empty
+    channel_error: str | None = None  # Google refused a push channel for this calendar: scheduled import instead
+    next_poll_at: datetime | None = None  # when the scheduled import next looks at it (None: never; see poll_rules)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ def link_from_doc(activity_type: str, data: dict[str, Any]) -> Link:
         paused_reason=data.get("paused_reason"),
         import_since=data.get("import_since"),
         empty_accepted=bool(data.get("empty_accepted", False)),
+        channel_error=data.get("channel_error"),
+        next_poll_at=data.get("next_poll_at"),
     )
 
 
@@ -71,6 +73,8 @@ def link_to_doc(link: Link) -> dict[str, Any]:
         "paused_reason": link.paused_reason,
         "import_since": link.import_since,
         "empty_accepted": link.empty_accepted,
+        "channel_error": link.channel_error,
+        "next_poll_at": link.next_poll_at,
     }
 
 
