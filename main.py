@@ -37,6 +37,7 @@ SIGNATURES: dict[str, str] = {
     "import_events": "http",
     "renew_channels": "http",
     "sync_worker": "cloudevent",
+    "on_activity_write": "cloudevent",  # Eventarc: google.cloud.firestore.document.v1.written on activities/{id}
 }
 
 
@@ -124,3 +125,13 @@ def sync_worker(cloud_event: Any) -> None:
     """Pub/Sub worker: runs one user's export or import, bounded."""
     get_settings()  # refuses an unsafe configuration (emulators outside a demo- project)
     return None
+
+
+@functions_framework.cloud_event
+def on_activity_write(cloud_event: Any) -> None:
+    """Firestore write of ``activities/{id}`` (Eventarc, protobuf DocumentEventData): export it when a
+    field that reaches Google changed; the export's own writes are no-ops (docs/triggers.md)."""
+    get_settings()  # refuses an unsafe configuration (emulators outside a demo- project)
+    from functions.events import activity_trigger
+
+    activity_trigger.handle(cloud_event)

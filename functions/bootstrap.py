@@ -12,6 +12,7 @@ import threading
 
 from functions.config import get_settings
 from functions.services.activity_service import ActivityService, GroupService
+from functions.services.activity_write_service import ActivityWriteService
 from functions.services.admin_service import AdminService
 from functions.services.calendar_access import CalendarAccess
 from functions.services.channel_service import ChannelService
@@ -41,6 +42,7 @@ class Services:
         self.admin = AdminService(adapters, self.status)
         self.export = ExportService(adapters, self.calendar_access)
         self.activities = ActivityService(adapters, self.export)
+        self.activity_writes = ActivityWriteService(adapters, self.export)
         self.groups = GroupService(adapters)
         self.imports = ImportService(adapters, self.calendar_access)
         self.google_events = GoogleEventsService(adapters, self.calendar_access, self.export)

@@ -139,6 +139,7 @@ class Failure:
 
     message: str
     retryable: bool
+    transient: bool = False  # Google (or the network) failed for now: worth an early retry (the trigger's)
 
 
 def settle(

@@ -67,6 +67,7 @@ class ExportReport:
     not_exported: int = 0
     deleted: int = 0
     superseded: int = 0  # edited while exporting: stays pending for the next run
+    transient: int = 0  # activities left pending by a transient Google failure (429, 5xx, network)
 
     def count(self, state: str) -> None:
         setattr(self, state, getattr(self, state) + 1)
@@ -91,11 +92,12 @@ class _Work:
 def failure_of(error: Exception) -> Failure:
     """A failed call as a Failure: Google's refusals of the request are permanent, the rest retryable."""
     if isinstance(error, GoogleError):
+        retryable = not isinstance(error, PERMANENT)
         return Failure(f"Google answered {error.status or ''} {error.message}".replace("  ", " "),
-                       not isinstance(error, PERMANENT))
-    if isinstance(error, DomainError):
+                       retryable, transient=retryable)
+    if isinstance(error, DomainError):  # the user must act (reconnect): not worth an early retry
         return Failure(error.message, True)
-    return Failure(f"{type(error).__name__}: {error}", True)
+    return Failure(f"{type(error).__name__}: {error}", True, transient=True)
 
 
 class _Run:
@@ -160,7 +162,32 @@ class ExportService:
         self._delete_copies(run, works)
         report = ExportReport(activities=len(works))
         for work in works:
-            report.count(self._record(work))
+            state = self._record(work)
+            report.count(state)
+            if state == "pending" and any(f.transient for f in work.failures):
+                report.transient += 1
+        return report
+
+    def delete_removed_copies(self, removed: Activity) -> ExportReport:
+        """Delete the Google copies of an activity whose document is gone (deleted outright, not through
+        ``deleted: true``); ``removed`` is the document as it was. Nothing is recorded: there is no document.
+        A copy that cannot be deleted now is counted (``pending``, and ``transient`` when worth a retry)."""
+        run = _Run(self.adapters, self.access)
+        activity = replace(removed, deleted=True)
+        plan = plan_export(activity, {}, content_hash(activity), exceptions_hash(activity))
+        work = _Work(activity, plan, revision=removed.revision)
+        self._delete_copies(run, [work])
+        report = ExportReport(activities=1)
+        if not work.failures:
+            report.deleted = 1
+        elif any(not f.retryable for f in work.failures):
+            report.errors = 1
+        else:
+            report.pending = 1
+            report.transient = int(any(f.transient for f in work.failures))
+        if work.failures:
+            log.warning("copies of the removed activity %s not deleted: %s", removed.id,
+                        "; ".join(f.message for f in work.failures))
         return report
 
     # ------------------------------------------------------------------ planning
@@ -274,7 +301,7 @@ class ExportService:
         for index, (work, _action, target) in enumerate(done):
             if index in failed:
                 failure = failure_of(failed[index])
-                work.fail(f"an exception of the series: {failure.message}", failure.retryable)
+                work.failures.append(replace(failure, message=f"an exception of the series: {failure.message}"))
                 work.targets.append(replace(target, state=TargetState.FAILED, last_error=failure.message))
             else:
                 work.targets.append(target)

@@ -24,6 +24,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "store": ("functions.services", "functions.web", "functions.google", "flask"),
     "google": ("functions.services", "functions.web", "functions.store", "flask"),
     "messaging": ("functions.services", "functions.web", "functions.store", "functions.google", "flask"),
+    "events": ("functions.web", "functions.store", "functions.google", "flask", "werkzeug", "googleapiclient"),
 }
 
 
