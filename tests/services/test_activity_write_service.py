@@ -75,8 +75,8 @@ def test_a_console_edit_that_leaves_sync_alone_reaches_google(world: World) -> N
     stored = exported(world)
     before = doc(world)
     later = START + timedelta(days=1)
-    console_write(world, replace(stored, content=replace(
-        stored.content, subject="Moved by an operator", time=Timed(later, later + timedelta(hours=2), "Europe/Madrid"))))
+    moved = Timed(later, later + timedelta(hours=2), "Europe/Madrid")
+    console_write(world, replace(stored, content=replace(stored.content, subject="Moved by an operator", time=moved)))
     assert world.stores.activities.get("act-1").sync.state == SyncState.SYNCED  # nobody asked for export
     world.control.clear_request_log()
 
