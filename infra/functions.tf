@@ -42,12 +42,12 @@ locals {
       trigger     = "pubsub", public = false, document = null, memory = "1G", timeout = 540, max_instances = 20
       description = "Pub/Sub worker: one user's export or import, bounded"
     }
-    # TODO(issue 10): the Firestore-write trigger for activities is this one entry (plus the
-    # entry point in main.py and main.SIGNATURES = "cloudevent"):
-    # on_activity_write = {
-    #   trigger = "firestore", public = false, document = "activities/{id}", memory = "512M", timeout = 120, max_instances = 20
-    #   description = "Firestore write of an activity: export it"
-    # }
+    # Eventarc: every write of activities/{id} (create, edit, delete), as protobuf DocumentEventData.
+    # Retried on failure (retry_policy below): the function fails only on a transient Google error.
+    on_activity_write = {
+      trigger     = "firestore", public = false, document = "activities/{id}", memory = "512M", timeout = 120, max_instances = 20
+      description = "Firestore write of an activity: export it when a synced field changed"
+    }
   }
 
   http_functions      = { for name, f in local.functions : name => f if f.trigger == "http" }

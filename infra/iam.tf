@@ -11,7 +11,8 @@ resource "google_service_account" "scheduler" {
   display_name = "calbridge Cloud Scheduler invoker"
 }
 
-# Eventarc / Pub/Sub push: delivers events to the event-triggered functions (sync_worker).
+# Eventarc / Pub/Sub push: delivers events to the event-triggered functions (sync_worker,
+# on_activity_write): eventarc.eventReceiver (Firestore source) and run.invoker on those functions only.
 resource "google_service_account" "events" {
   account_id   = "calbridge-events"
   display_name = "calbridge Eventarc push invoker"
@@ -54,7 +55,7 @@ resource "google_secret_manager_secret_iam_member" "runtime_key" {
 }
 
 # --- events (Eventarc) -----------------------------------------------------------------------
-# Needed by Eventarc triggers on Google sources (the Firestore-write trigger of a later issue);
+# Needed by Eventarc triggers on Google sources (on_activity_write, the Firestore-write trigger);
 # granted only while such a function exists.
 resource "google_project_iam_member" "events_receiver" {
   count = length(local.firestore_functions) > 0 ? 1 : 0

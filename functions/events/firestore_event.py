@@ -18,6 +18,7 @@ from functions.core.activity_write import DocumentWrite
 
 EVENT_TYPE = "google.cloud.firestore.document.v1.written"
 COLLECTION = "activities"
+DOCUMENT_PATTERN = "activities/{id}"  # the trigger's document filter (match-path-pattern; infra/functions.tf)
 
 
 class MalformedEvent(ValueError):

@@ -55,6 +55,8 @@ class Expected:
     public_functions: set[str]
     sync_topic: str
     extra_env: set[str] = field(default_factory=set)  # variables read outside config.py
+    # Firestore-triggered functions: name -> (event type, document path pattern), from the code that reads them
+    firestore_triggers: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def dump_hcl(folder: Path) -> dict[str, Any]:
@@ -410,8 +412,42 @@ def problems(infra: Infra, expected: Expected) -> list[str]:
     check_scheduler(infra, expected, functions, found)
     check_settings(infra, expected, found)
     check_firestore(infra, found)
+    check_firestore_triggers(infra, expected, found)
     check_source(infra, found)
     return found
+
+
+def check_firestore_triggers(infra: Infra, expected: Expected, problems: list[str]) -> None:
+    """Each Firestore-triggered entry point: an Eventarc trigger of the right type on the right documents,
+    filtered by path pattern on the (default) database, retried; and no other function on Firestore."""
+    entries = infra.locals.get("functions") or {}
+    event_types = infra.locals.get("event_types") or {}
+    for name, (event_type, document) in expected.firestore_triggers.items():
+        entry = entries.get(name)
+        if not isinstance(entry, dict):
+            continue  # reported by check_functions
+        if entry.get("trigger") != "firestore":
+            problems.append(f"{name}: must be an Eventarc trigger on Firestore (trigger = \"firestore\"), "
+                            f"infra says {entry.get('trigger')!r}")
+            continue
+        if entry.get("document") != document:
+            problems.append(f"{name}: watches documents {entry.get('document')!r}, the code reads {document!r}")
+        if event_types.get("firestore") != event_type:
+            problems.append(f"{name}: event type {event_types.get('firestore')!r}, the code reads {event_type!r}")
+    for name, entry in entries.items():
+        if isinstance(entry, dict) and entry.get("trigger") == "firestore" and name not in expected.firestore_triggers:
+            problems.append(f"{name}: deployed on Firestore writes, but the code reads no such event")
+    if not expected.firestore_triggers:
+        return
+    body = json.dumps(resources_of(infra, FUNCTION_TYPE))
+    for needed, why in (
+        ("match-path-pattern", "the document filter must use operator match-path-pattern"),
+        ("'attribute': 'database', 'value': '(default)'", "the trigger must filter database (default)"),
+        ("RETRY_POLICY_RETRY", "event triggers must be retried (retry_policy RETRY_POLICY_RETRY)"),
+        ("var.firestore_location", "a Firestore trigger's region must be the database's location"),
+    ):
+        if needed not in body:
+            problems.append(f"{FUNCTION_TYPE}: {why}")
 
 
 def expected_from_code() -> Expected:
@@ -419,6 +455,7 @@ def expected_from_code() -> Expected:
     import main
     from devstack.server import SCHEDULED_JOBS
     from functions.config import EMULATOR_VARIABLES, SETTINGS
+    from functions.events.firestore_event import DOCUMENT_PATTERN, EVENT_TYPE
 
     settings = {setting.name: setting.default for setting in SETTINGS}
     return Expected(
@@ -429,4 +466,5 @@ def expected_from_code() -> Expected:
         public_functions={"oauth_callback", "calendar_webhook", "pages", "api", "activities"},
         sync_topic=str(settings["CALBRIDGE_SYNC_TOPIC"]),
         extra_env={"CALBRIDGE_LOG_FORMAT"},
+        firestore_triggers={"on_activity_write": (EVENT_TYPE, DOCUMENT_PATTERN)},
     )

@@ -80,8 +80,8 @@ def test_a_removed_function_resource_is_caught(tmp_path: Path, expected: Expecte
 
 def test_an_entry_point_without_a_function_is_caught(infra: Infra, expected: Expected) -> None:
     more = copy.deepcopy(expected)
-    more.signatures["on_activity_write"] = "cloudevent"
-    assert "on_activity_write: entry point of main.py (main.SIGNATURES) has no function resource in infra/" in (
+    more.signatures["on_link_write"] = "cloudevent"
+    assert "on_link_write: entry point of main.py (main.SIGNATURES) has no function resource in infra/" in (
         problems(infra, more)
     )
 
@@ -213,23 +213,40 @@ def test_the_source_zip_is_enough_to_run_every_handler(infra: Infra, tmp_path: P
     assert result.stdout.strip() == "ok", result.stderr
 
 
-def test_the_firestore_write_trigger_is_one_map_entry(tmp_path: Path, expected: Expected) -> None:
-    """Uncommenting the TODO(issue 10) entry deploys on_activity_write consistently."""
+def test_the_firestore_write_trigger_is_deployed_on_activities(infra: Infra, expected: Expected) -> None:
+    entry = infra.locals["functions"]["on_activity_write"]
+    assert (entry["trigger"], entry["document"], entry["public"]) == ("firestore", "activities/{id}", False)
+    assert infra.locals["event_types"]["firestore"] == "google.cloud.firestore.document.v1.written"
+    assert expected.signatures["on_activity_write"] == "cloudevent"
+    assert "TODO(issue 10)" not in (INFRA_DIR / "functions.tf").read_text()
+
+
+def test_a_wrong_firestore_trigger_is_caught(infra: Infra, expected: Expected) -> None:
+    elsewhere = mutated(infra)
+    elsewhere.locals["functions"]["on_activity_write"]["document"] = "activities/{id}/notes/{note}"
+    assert any(p.startswith("on_activity_write: watches documents") for p in problems(elsewhere, expected))
+    on_pubsub = mutated(infra)
+    on_pubsub.locals["functions"]["on_activity_write"]["trigger"] = "pubsub"
+    assert any("must be an Eventarc trigger on Firestore" in p for p in problems(on_pubsub, expected))
+    wrong_type = mutated(infra)
+    wrong_type.locals["event_types"]["firestore"] = "google.cloud.firestore.document.v1.created"
+    assert any(p.startswith("on_activity_write: event type") for p in problems(wrong_type, expected))
+    stray = mutated(infra)
+    stray.locals["functions"]["sync_worker"]["trigger"] = "firestore"
+    assert "sync_worker: deployed on Firestore writes, but the code reads no such event" in problems(stray, expected)
+
+
+def test_a_trigger_without_the_path_pattern_filter_or_retries_is_caught(tmp_path: Path, expected: Expected) -> None:
     copy_dir = tmp_path / "infra"
     shutil.copytree(INFRA_DIR, copy_dir, ignore=shutil.ignore_patterns(".terraform", ".build"))
     functions_tf = copy_dir / "functions.tf"
     text = functions_tf.read_text()
-    assert "TODO(issue 10)" in text
-    entry = re.search(r"^(\s*)# (on_activity_write = \{\n(?:\s*#.*\n)*?\s*# \})", text, re.MULTILINE)
-    assert entry, "the commented on_activity_write entry is missing from infra/functions.tf"
-    functions_tf.write_text(text.replace(entry.group(0), entry.group(1) + re.sub(r"\n\s*# ", "\n", entry.group(2))))
-
-    with_trigger = copy.deepcopy(expected)
-    with_trigger.signatures["on_activity_write"] = "cloudevent"
-    infra_copy = load_infra(copy_dir, resolve_as=INFRA_DIR)
-    assert infra_copy.locals["functions"]["on_activity_write"]["trigger"] == "firestore"
-    assert infra_copy.locals["functions"]["on_activity_write"]["document"] == "activities/{id}"
-    assert problems(infra_copy, with_trigger) == []
+    assert '"match-path-pattern"' in text and '"RETRY_POLICY_RETRY"' in text
+    functions_tf.write_text(text.replace('"match-path-pattern"', '"equals"').replace(
+        '"RETRY_POLICY_RETRY"', '"RETRY_POLICY_DO_NOT_RETRY"'))
+    found = problems(load_infra(copy_dir, resolve_as=INFRA_DIR), expected)
+    assert any("operator match-path-pattern" in p for p in found)
+    assert any("must be retried" in p for p in found)
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on this machine")
