@@ -11,7 +11,6 @@ extra entry point, a scheduler job on a missing function, ...). The HCL is parse
 from __future__ import annotations
 
 import copy
-import re
 import shutil
 import subprocess
 import sys
