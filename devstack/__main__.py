@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         from functions.config import get_settings
 
         pump = PubSubPump(server.url, stack.project_id, get_settings().sync_topic).start()
+        if stack.firestore_trigger is not None:  # plays Eventarc: activities/{id} writes -> on_activity_write
+            stack.firestore_trigger.forward_to(server.url)
         ticker = Ticker(server.url).start() if not args.no_ticker else None
         demo = None
         if not args.no_seed:
@@ -125,6 +127,7 @@ def _common_lines(server_url: str) -> list[str]:
         f"  JSON API               {server_url}api/   (ID token: .venv/bin/python -m devstack.token EMAIL)",
         f"  OAuth callback         {server_url}oauth_callback",
         f"  Push webhook           {server_url}calendar_webhook",
+        f"  Export on write        every write of activities/{{id}} on the emulator -> {server_url}on_activity_write",
     ]
 
 

@@ -119,7 +119,11 @@ def firebase_cli(machine: Machine = THIS_MACHINE) -> Path:
     return cli
 
 
-def start_firestore(project_id: str, rules_path: Path | None = None) -> ManagedProcess:
+def start_firestore(
+    project_id: str, rules_path: Path | None = None, functions_emulator: str | None = None
+) -> ManagedProcess:
+    """``functions_emulator`` (host:port): where the emulator POSTs document events for registered
+    triggers (devstack/firestore_trigger.py listens there)."""
     java = require_java()
     port = free_port()
     argv = [
@@ -129,6 +133,8 @@ def start_firestore(project_id: str, rules_path: Path | None = None) -> ManagedP
     ]
     if rules_path is not None:
         argv.append(f"--rules={rules_path}")
+    if functions_emulator is not None:
+        argv.append(f"--functions_emulator={functions_emulator}")
     proc = ManagedProcess("Firestore emulator", argv, HOST, port).start()
     proc.project_id = project_id  # type: ignore[attr-defined]
     return proc

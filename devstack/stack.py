@@ -13,7 +13,8 @@ from pathlib import Path
 import requests
 
 from devstack import emulators
-from devstack.processes import ManagedProcess, StackError
+from devstack.firestore_trigger import FirestoreTriggerRelay
+from devstack.processes import ManagedProcess, StackError, free_port
 
 PROJECT_ID = "demo-calbridge"  # "demo-" project ids never reach a real project
 RULES_PATH = emulators.REPO_ROOT / "firestore.rules"
@@ -30,6 +31,9 @@ class LocalStack:
     access_token_ttl: int = 3600
     sandbox_snapshot: Path | None = None
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    # Plays Eventarc for Firestore writes (activities/{id} -> on_activity_write); forwards nothing until
+    # told where the functions are (firestore_trigger.forward_to(server_url)).
+    firestore_trigger: FirestoreTriggerRelay | None = None
 
     def start(self) -> LocalStack:
         unknown = set(self.parts) - set(ALL_PARTS)
@@ -43,14 +47,16 @@ class LocalStack:
         if "auth" in self.parts:
             emulators.firebase_cli()
         atexit.register(self.stop)
+        relay_port = free_port()
         starters = {
-            "firestore": lambda: emulators.start_firestore(self.project_id, RULES_PATH),
+            "firestore": lambda: emulators.start_firestore(
+                self.project_id, RULES_PATH, functions_emulator=f"{emulators.HOST}:{relay_port}"),
             "pubsub": lambda: emulators.start_pubsub(self.project_id),
             "auth": lambda: emulators.start_auth(self.project_id),
             "sandbox": lambda: emulators.start_sandbox(self.access_token_ttl, self.sandbox_snapshot),
         }
         waiters = {
-            "firestore": lambda p: p.wait_http("", timeout=60, expect="Ok"),
+            "firestore": lambda p: (p.wait_http("", timeout=60, expect="Ok"), self._start_trigger(relay_port)),
             "pubsub": lambda p: p.wait_log("Server started", timeout=90),
             "auth": lambda p: p.wait_http("", timeout=120, expect="ready"),
             "sandbox": lambda p: p.wait_http("_sandbox/health", timeout=30, expect="ok"),
@@ -66,7 +72,16 @@ class LocalStack:
             raise
         return self
 
+    def _start_trigger(self, relay_port: int) -> None:
+        """The relay on the port the emulator was given, and the trigger registered (the emulator's first
+        registration takes seconds: it runs while the other parts still start)."""
+        self.firestore_trigger = FirestoreTriggerRelay(emulators.HOST, relay_port).start()
+        self.firestore_trigger.register(self.processes["firestore"].address, self.project_id)
+
     def stop(self) -> None:
+        if self.firestore_trigger is not None:
+            self.firestore_trigger.stop()
+            self.firestore_trigger = None
         for proc in self.processes.values():
             proc.stop()
 

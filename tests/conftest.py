@@ -42,6 +42,21 @@ def functions_url(stack: LocalStack) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture
+def export_on_write(stack: LocalStack, functions_url: str):  # -> devstack.firestore_trigger.FirestoreTriggerRelay
+    """Writes of activities/{id} on the Firestore emulator reach on_activity_write, as Eventarc delivers them
+    (the dev command always has this on). Off outside these tests: other tests count Google calls."""
+    relay = stack.firestore_trigger
+    assert relay is not None
+    relay.wait_idle()
+    relay.forward_to(functions_url)
+    try:
+        yield relay
+    finally:
+        relay.wait_idle()
+        relay.forward_to(None)
+
+
 @pytest.fixture(scope="session")
 def sandbox_url(stack: LocalStack) -> str:
     return stack.url("sandbox")
