@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,34 @@ def start_dev(tmp_path: Path, port: int, env: dict[str, str]) -> tuple[subproces
     return dev, log_path.read_text()
 
 
+def _a_write_straight_to_the_emulator_reaches_the_trigger(firestore_address: str) -> bool:
+    """A document written to the dev command's Firestore emulator reaches on_activity_write, whose export
+    records that it has nowhere to go (the demo user has no link): sync.state not_exported."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import firestore
+
+    saved = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    os.environ["FIRESTORE_EMULATOR_HOST"] = firestore_address
+    try:
+        client = firestore.Client(project="demo-calbridge", credentials=AnonymousCredentials())
+    finally:
+        if saved is None:
+            del os.environ["FIRESTORE_EMULATOR_HOST"]
+        else:
+            os.environ["FIRESTORE_EMULATOR_HOST"] = saved
+    start = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+    ref = client.collection("activities").document("written-in-the-console")
+    ref.set({"owner_uid": "nobody-linked", "activity_type": "Meeting", "origin": "crm", "subject": "Console",
+             "all_day": False, "start": start, "end": start, "time_zone": "UTC", "range_start": start,
+             "range_end": start})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if (ref.get().to_dict().get("sync") or {}).get("state") == "not_exported":
+            return True
+        time.sleep(0.3)
+    return False
+
+
 def test_dev_command_serves_every_function_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     port = free_port()
     dev, banner = start_dev(tmp_path, port, clean_env())
@@ -108,6 +137,8 @@ def test_dev_command_serves_every_function_and_ctrl_c_stops_everything(tmp_path:
         for address in addresses.values():
             assert _listening(address)
         assert requests.get(f"http://{sandbox}/_sandbox/health", timeout=5).ok
+        assert "Export on write" in banner
+        assert _a_write_straight_to_the_emulator_reaches_the_trigger(addresses["Firestore"])
     finally:
         dev.send_signal(signal.SIGINT)  # what Ctrl-C sends
         dev.wait(timeout=60)
