@@ -36,6 +36,10 @@ SYNCED_FIELDS = (
     "activity_type", "owner_uid", "group_id", "deleted",
 )
 LIVE_COPY_STATES = ("synced", "failed", "deleting")  # a target in one of these is (or may be) in Google
+# Eventarc redelivers an event whose export failed for now while the activity has failed fewer runs in
+# a row than this (a blip is over in seconds); after that the sweep's backoff (1, 2, 4, ... min, shared
+# ``sync.attempts``) takes over, so a long outage does not use up the attempts within minutes.
+REDELIVERY_ATTEMPTS = 3
 
 
 class WriteAction(StrEnum):
@@ -122,3 +126,8 @@ def decide(write: DocumentWrite) -> WriteDecision:
     if asks_for_export(old, new):
         return WriteDecision(WriteAction.EXPORT, "export asked (sync.state pending)")
     return WriteDecision(WriteAction.IGNORE, "no synced field changed")
+
+
+def worth_a_redelivery(attempts: int) -> bool:
+    """After a transient failure that left ``sync.attempts`` at ``attempts``: ask Eventarc to deliver again?"""
+    return 0 < attempts < REDELIVERY_ATTEMPTS

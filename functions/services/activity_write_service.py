@@ -13,7 +13,10 @@ write; only a write that may change what Google holds costs anything:
 - **ignore**: nothing read, nothing written, no Calendar call (the export's own writes land here).
 
 ``WriteOutcome.retry`` says a transient Google failure left work undone: the entry point then fails,
-so Eventarc delivers the event again (with backoff). Anything else is acknowledged.
+so Eventarc delivers the event again (with backoff), while the activity has failed fewer than
+``REDELIVERY_ATTEMPTS`` runs in a row (then the sweep's longer backoff takes over), and always for
+the copies of a document deleted outright (the event is their only record). Anything else is
+acknowledged.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import logging
 from dataclasses import dataclass
 
 from functions.core.activity import Origin
-from functions.core.activity_write import DocumentWrite, WriteAction, WriteDecision, decide
+from functions.core.activity_write import DocumentWrite, WriteAction, WriteDecision, decide, worth_a_redelivery
 from functions.services.export_service import ExportReport, ExportService
 from functions.services.ports import Adapters
 from functions.store.activity_codec import activity_from_doc
@@ -37,10 +40,7 @@ class WriteOutcome:
     decision: WriteDecision
     report: ExportReport | None = None  # None: no export ran
     problem: str | None = None  # the document is not a valid activity (logged, acknowledged)
-
-    @property
-    def retry(self) -> bool:
-        return self.report is not None and self.report.transient > 0
+    retry: bool = False  # Google failed for now: fail the delivery so that Eventarc delivers it again
 
 
 class ActivityWriteService:
@@ -60,7 +60,12 @@ class ActivityWriteService:
             return self._invalid(write, decision, error)
         if current is None or current.origin == Origin.GOOGLE or current.read_only:
             return WriteOutcome(decision, ExportReport())  # gone since, or imported: nothing to export
-        return WriteOutcome(decision, self.export.run([current]))
+        report = self.export.run([current])
+        retry = False
+        if report.transient:  # the export recorded the failure (pending, backoff); a blip earns a redelivery
+            after = self.stores.activities.get(write.activity_id)
+            retry = after is not None and after.sync is not None and worth_a_redelivery(after.sync.attempts)
+        return WriteOutcome(decision, report, retry=retry)
 
     def _delete_copies(self, write: DocumentWrite, decision: WriteDecision) -> WriteOutcome:
         assert write.old is not None
@@ -70,7 +75,8 @@ class ActivityWriteService:
             return self._invalid(write, decision, error)
         if self.stores.activities.get(write.activity_id) is not None:
             return WriteOutcome(decision, ExportReport())  # written again since: its export owns the events
-        return WriteOutcome(decision, self.export.delete_removed_copies(removed))
+        report = self.export.delete_removed_copies(removed)
+        return WriteOutcome(decision, report, retry=report.transient > 0)  # the event is the only record left
 
     @staticmethod
     def _invalid(write: DocumentWrite, decision: WriteDecision, error: Exception) -> WriteOutcome:

@@ -171,8 +171,14 @@ def test_a_transient_google_failure_asks_for_a_retry_and_a_refusal_does_not(worl
     outcome = handle(world, before, doc(world))
     assert outcome.retry
     assert world.stores.activities.get("act-1").sync.state == SyncState.PENDING  # the sweep retries too
+    edited = doc(world)
+    outcome = handle(world, before, edited)  # Eventarc's redelivery, Google still down: attempts 2
+    assert outcome.retry
+    outcome = handle(world, before, edited)  # attempts 3: the sweep's backoff takes over
+    assert not outcome.retry
+    assert world.stores.activities.get("act-1").sync.attempts == 3
     world.control.clear_faults()
-    outcome = handle(world, before, doc(world))  # Eventarc's redelivery
+    outcome = handle(world, before, doc(world))  # a later delivery (or the sweep) gets through
     assert not outcome.retry and outcome.report.synced == 1
     assert [e["summary"] for e in world.events(world.alice, "CRM Meetings")] == ["Second"]
 

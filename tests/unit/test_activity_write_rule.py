@@ -108,3 +108,10 @@ def test_deletes_that_leave_nothing_in_google_are_ignored() -> None:
     # the deletion flow (deleted: true) deletes the copies first, then the document: not again
     assert action(doc(deleted=True), None) == WriteAction.IGNORE
     assert action(None, None) == WriteAction.IGNORE
+
+
+def test_eventarc_redelivers_only_the_first_transient_failures() -> None:
+    from functions.core.activity_write import REDELIVERY_ATTEMPTS, worth_a_redelivery
+
+    assert [worth_a_redelivery(n) for n in range(REDELIVERY_ATTEMPTS + 2)] == (
+        [False] + [True] * (REDELIVERY_ATTEMPTS - 1) + [False, False])
