@@ -36,7 +36,9 @@ def decode_activity_write(cloud_event: Any) -> DocumentWrite:
     data = cloud_event.data
     if isinstance(data, str):
         data = data.encode("latin-1")
-    if not isinstance(data, bytes | bytearray) or not data:
+    if data is None:
+        data = b""  # an empty message: neither value is there (refused below)
+    if not isinstance(data, bytes | bytearray):
         content_type = _attribute(cloud_event, "datacontenttype")
         raise MalformedEvent(f"expected a protobuf DocumentEventData body (application/protobuf), got {content_type!r}")
     try:
