@@ -55,7 +55,7 @@ class FirestoreTriggerRelay:
     _queue: queue.Queue[Delivery | None] = field(default_factory=queue.Queue)
     _server: ThreadingHTTPServer | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
-    _busy: int = 0
+    _unfinished: int = 0  # received and not yet delivered or dropped
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -107,7 +107,7 @@ class FirestoreTriggerRelay:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if self._queue.empty() and self._busy == 0:
+                if self._unfinished == 0:
                     return True
             time.sleep(0.05)
         return False
@@ -133,20 +133,19 @@ class FirestoreTriggerRelay:
         if "ce-source" in kept:
             kept["ce-source"] = kept["ce-source"].replace("/projects/projects/", "/projects/")
         with self._lock:
-            self._queue.put(Delivery(kept, payload))
+            self._unfinished += 1
+        self._queue.put(Delivery(kept, payload))
 
     def _deliver_loop(self) -> None:
         while not self._stopping.is_set():
             delivery = self._queue.get()
             if delivery is None:
                 return
-            with self._lock:
-                self._busy += 1
             try:
                 self._deliver(delivery)
             finally:
                 with self._lock:
-                    self._busy -= 1
+                    self._unfinished -= 1
 
     def _deliver(self, delivery: Delivery) -> None:
         for delay in (0.0, *RETRY_DELAYS):
