@@ -70,7 +70,7 @@ class FanoutService:
             due = self.stores.links.list_due_links(self.adapters.now(), IMPORT_SCAN)
             tasks = import_tasks(due)
             if queue is None:
-                summary = self._import_inline(tasks)
+                summary = {"due_links": len(due), **self._import_inline(tasks)}
             else:
                 summary = {"due_links": len(due), "users": len(tasks), "published": publish_all(queue, tasks)}
             for name in ("due_links", "users", "published"):
