@@ -42,6 +42,14 @@ def functions_url(stack: LocalStack) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture
+def run_job(functions_url: str, stack: LocalStack):  # -> Callable[[str], dict]
+    """``run_job(name) -> summary``: POST a scheduled job, then run every task it published (tests/support/jobs.py)."""
+    from tests.support.jobs import run_job as run
+
+    return lambda name: run(functions_url, stack.project_id, name)
+
+
 @pytest.fixture(scope="session")
 def sandbox_url(stack: LocalStack) -> str:
     return stack.url("sandbox")
