@@ -87,7 +87,7 @@ def activities(request: Request) -> Response:
 @functions_framework.http
 @json_errors
 def export_activities(request: Request) -> Response:
-    """Cloud Scheduler job: export the pending activities (one bounded sweep; the Pub/Sub fan-out comes later)."""
+    """Cloud Scheduler job: one Pub/Sub task per user with pending activities (docs/fanout.md)."""
     from functions.web import activities_routes
 
     return activities_routes.export_job(request)
@@ -96,8 +96,7 @@ def export_activities(request: Request) -> Response:
 @functions_framework.http
 @json_errors
 def import_events(request: Request) -> Response:
-    """Cloud Scheduler job: import every linked calendar with import on (one bounded loop; the Pub/Sub
-    fan-out comes later)."""
+    """Cloud Scheduler job: one Pub/Sub task per user with a link due for import (docs/fanout.md)."""
     from functions.web import activities_routes
 
     return activities_routes.import_job(request)
@@ -122,9 +121,12 @@ def renew_channels(request: Request) -> Response:
 
 @functions_framework.cloud_event
 def sync_worker(cloud_event: Any) -> None:
-    """Pub/Sub worker: runs one user's export or import, bounded."""
+    """Pub/Sub worker: one user's export, import or resync task, bounded (returns: acknowledged; raises:
+    Pub/Sub delivers it again)."""
     get_settings()  # refuses an unsafe configuration (emulators outside a demo- project)
-    return None
+    from functions.web import worker
+
+    worker.handle(cloud_event)
 
 
 @functions_framework.cloud_event

@@ -18,6 +18,7 @@ from functions.services.calendar_access import CalendarAccess
 from functions.services.channel_service import ChannelService
 from functions.services.connect_service import ConnectService
 from functions.services.export_service import ExportService
+from functions.services.fanout_service import FanoutService
 from functions.services.google_events_service import GoogleEventsService
 from functions.services.import_service import ImportService
 from functions.services.link_service import LinkService
@@ -25,6 +26,7 @@ from functions.services.ports import Adapters, IdentityPort
 from functions.services.settings_service import SettingsService
 from functions.services.status_service import StatusService
 from functions.services.token_service import TokenService
+from functions.services.worker_service import WorkerService
 
 
 class Services:
@@ -46,6 +48,8 @@ class Services:
         self.groups = GroupService(adapters)
         self.imports = ImportService(adapters, self.calendar_access)
         self.google_events = GoogleEventsService(adapters, self.calendar_access, self.export)
+        self.worker = WorkerService(adapters, self.export, self.imports)  # resync=...: issue 13's handler
+        self.fanout = FanoutService(adapters, self.export, self.worker)
 
     @property
     def identity(self) -> IdentityPort:
@@ -58,14 +62,17 @@ def build_services(adapters: Adapters) -> Services:
 
 def real_adapters() -> Adapters:
     """Firestore for the project of the environment (the emulator if set), Google at the configured URLs,
-    Firebase Auth."""
+    Firebase Auth, the Pub/Sub sync topic (its client built on the first publish)."""
     from functions.google.gateway import HttpGoogleGateway
     from functions.identity.firebase_identity import FirebaseIdentity
+    from functions.messaging.pubsub_queue import PubSubTaskQueue
     from functions.store.firestore_client import new_firestore_client
     from functions.store.firestore_stores import FirestoreStores
 
+    settings = get_settings()
     return Adapters(
-        stores=FirestoreStores(new_firestore_client()), google=HttpGoogleGateway(), identity=FirebaseIdentity()
+        stores=FirestoreStores(new_firestore_client()), google=HttpGoogleGateway(), identity=FirebaseIdentity(),
+        queue=PubSubTaskQueue(settings.require_project_id(), settings.sync_topic),
     )
 
 

@@ -55,6 +55,11 @@ def export_on_write(stack: LocalStack, functions_url: str):  # -> devstack.fires
     finally:
         relay.wait_idle()
         relay.forward_to(None)
+def run_job(functions_url: str, stack: LocalStack):  # -> Callable[[str], dict]
+    """``run_job(name) -> summary``: POST a scheduled job, then run every task it published (tests/support/jobs.py)."""
+    from tests.support.jobs import run_job as run
+
+    return lambda name: run(functions_url, stack.project_id, name)
 
 
 @pytest.fixture(scope="session")

@@ -17,11 +17,12 @@ import logging
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from functions import observability
 from functions.core.activity import Activity, TargetState
+from functions.core.fanout_rules import poll_write_needed
 from functions.core.import_plan import (
     ImportAction,
     ImportContext,
@@ -36,11 +37,13 @@ from functions.core.import_plan import (
 )
 from functions.core.link_rules import CALENDAR_EMPTIED, CALENDAR_MISSING, activity_type_doc_id
 from functions.core.models import Link, RunInfo
+from functions.core.poll_rules import next_poll_at
 from functions.google.calendar_port import CalendarApi, EventPage
 from functions.google.errors import Forbidden, Gone, GoogleError, InvalidSyncToken, NotFound
 from functions.services.calendar_access import CalendarAccess
 from functions.services.errors import DomainError, NotConnected
 from functions.services.ports import Adapters
+from functions.store.errors import MissingDocument
 
 log = logging.getLogger(__name__)
 
@@ -256,10 +259,29 @@ class _Run:
             self.stage(uow, write)
         self.writes.clear()
         self.stores.links.stage_import_run(uow, self.ctx.uid, self.link.activity_type, self.run_info(),
-                                           sync_token=next_token)
+                                           sync_token=next_token, next_poll_at=self.next_poll_at(), save_poll=True)
         self.stores.leases.stage_release(uow, self.lease_id)
         uow.commit()
         self.leased = False
+
+    def next_poll_at(self) -> datetime | None:
+        """When the scheduled import looks at this link next (functions/core/poll_rules.py)."""
+        return next_poll_at(self.link, self.ctx.now)
+
+    def save_poll_only(self) -> None:
+        """A run with nothing new writes nothing, unless the link's ``next_poll_at`` must move (a live
+        channel's link after its safety-net run): then that field alone, ``last_import`` kept as it was."""
+        wanted = self.next_poll_at()
+        if not poll_write_needed(self.link.next_poll_at, wanted, self.ctx.now):
+            return
+        uow = self.stores.unit_of_work()
+        self.stores.links.stage_import_run(uow, self.ctx.uid, self.link.activity_type, self.link.last_import,
+                                           save_token=False, paused_reason=self.link.paused_reason,
+                                           next_poll_at=wanted, save_poll=True)
+        try:
+            uow.commit()
+        except MissingDocument:  # the link was removed meanwhile: nothing to poll
+            pass
 
     def run_info(self, error: str | None = None) -> RunInfo:
         r = self.report
@@ -381,13 +403,14 @@ class ImportService:
             if token_in_store is not None or state.link.last_import.at is not None:
                 state.diff()  # a resync (410, or the token cleared at disconnect): deletions no token reported
         if not state.writes and not full and state.report.events == 0:
-            return  # nothing new: no write at all (the token stays valid)
+            state.save_poll_only()  # nothing new: no write at all (the token stays valid), but next_poll_at
+            return
         state.finish(stored, next_token)
 
     def _pause(self, state: _Run, reason: str, message: str) -> None:
         state.writes.clear()
         uow = self.stores.unit_of_work()
         self.stores.links.stage_import_run(uow, state.ctx.uid, state.link.activity_type, state.run_info(message),
-                                           save_token=False, paused_reason=reason)
+                                           save_token=False, paused_reason=reason, save_poll=True)  # paused: no poll
         uow.commit()
         log.warning("import of %s for %s paused (%s): %s", state.ctx.calendar_id, state.ctx.uid, reason, message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from functions.core.link_rules import (
@@ -13,6 +14,7 @@ from functions.core.link_rules import (
     find_calendar,
 )
 from functions.core.models import DISCONNECTED, Identity, Link
+from functions.core.poll_rules import next_poll_at
 from functions.services.channel_service import ChannelService
 from functions.services.errors import (
     CalendarInUse,
@@ -84,7 +86,7 @@ class LinkService:
             same_calendar = existing is not None and existing.calendar_id == calendar.id
             base = existing if existing is not None else Link(activity_type=activity_type, calendar_id=calendar.id)
             importing = same_calendar and base.import_ and base.import_since is not None
-            return Link(
+            link = Link(
                 activity_type=activity_type,
                 calendar_id=calendar.id,
                 calendar_summary=calendar.summary,
@@ -106,6 +108,7 @@ class LinkService:
                 # saving the link again after an emptied-calendar stop is the user saying "yes, it is empty"
                 empty_accepted=same_calendar and base.paused_reason == CALENDAR_EMPTIED,
             )
+            return replace(link, next_poll_at=next_poll_at(link, now))  # the scheduled import's query
 
         link = self.stores.links.put_link_checked(identity.uid, activity_type, decide)
         old = replaced[0] if replaced else None

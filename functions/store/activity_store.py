@@ -126,8 +126,15 @@ class FirestoreActivityStore:
     def list_pending(self, now: datetime, limit: int) -> list[Activity]:
         """Due activities; a document that is not a valid activity (a client wrote it) is set to
         ``error`` with the reason instead, so it cannot hold up the queue."""
+        return self._pending(self._pending_query(now, limit))
+
+    def list_pending_for_owner(self, owner_uid: str, now: datetime, limit: int) -> list[Activity]:
+        """One owner's due activities (index: owner_uid, sync.state, sync.due_at); invalid ones set to error."""
+        return self._pending(self._pending_query(now, limit, owner_uid))
+
+    def _pending(self, query: Any) -> list[Activity]:
         found: list[Activity] = []
-        for snapshot in self._pending_query(now, limit).stream():
+        for snapshot in query.stream():
             try:
                 found.append(self._from_snapshot(snapshot))
             except INVALID_DOCUMENT as error:
@@ -135,9 +142,12 @@ class FirestoreActivityStore:
                                            "sync.last_error": f"not a valid activity: {error}"})
         return found
 
-    def _pending_query(self, now: datetime, limit: int) -> Any:
+    def _pending_query(self, now: datetime, limit: int, owner_uid: str | None = None) -> Any:
+        query = self.client.collection(ACTIVITIES)
+        if owner_uid is not None:
+            query = query.where(filter=_field("owner_uid", "==", owner_uid))
         return (
-            self.client.collection(ACTIVITIES)
+            query
             .where(filter=_field("sync.state", "==", str(SyncState.PENDING)))
             .where(filter=_field("sync.due_at", "<=", now))
             .order_by("sync.due_at")

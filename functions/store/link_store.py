@@ -100,6 +100,20 @@ class FirestoreLinkStore:
             by_user.setdefault(parent.id, []).append(link_from_doc(snapshot.id, snapshot.to_dict() or {}))
         return by_user
 
+    def list_due_links(self, now: datetime, limit: int) -> list[tuple[str, Link]]:
+        """Links with ``next_poll_at <= now`` (collection-group query, index in firestore.indexes.json)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = (self.client.collection_group("links").where(filter=FieldFilter("next_poll_at", "<=", now))
+                 .order_by("next_poll_at").limit(limit))
+        found: list[tuple[str, Link]] = []
+        for snapshot in query.stream():
+            parent = snapshot.reference.parent.parent
+            if parent is None or parent.parent.id != "users":
+                continue
+            found.append((parent.id, link_from_doc(snapshot.id, snapshot.to_dict() or {})))
+        return found
+
     def put_link_checked(self, uid: str, activity_type: str, decide: Callable[[list[Link]], Link]) -> Link:
         """Write the link ``decide`` returns from the user's current links, atomically.
 
@@ -145,6 +159,7 @@ class FirestoreLinkStore:
     def stage_import_run(
         self, uow: UnitOfWork, uid: str, activity_type: str, last_import: RunInfo, *,
         sync_token: str | None = None, save_token: bool = True, paused_reason: str | None = None,
+        next_poll_at: datetime | None = None, save_poll: bool = False,
     ) -> None:
         batch = firestore_batch(uow)
         batch.count()
@@ -152,4 +167,6 @@ class FirestoreLinkStore:
         if save_token:
             fields["sync_token"] = sync_token
             fields["empty_accepted"] = False
+        if save_poll:
+            fields["next_poll_at"] = next_poll_at
         batch.batch.update(self.client.document(link_path(uid, activity_type)), fields)

@@ -199,6 +199,12 @@ class InMemoryLinkStore:
         with self.lock:
             return {uid: list(links.values()) for uid, links in self.links.items() if links}
 
+    def list_due_links(self, now: datetime, limit: int) -> list[tuple[str, Link]]:
+        with self.lock:
+            due = [(link.next_poll_at, uid, link.activity_type, link) for uid, links in self.links.items()
+                   for link in links.values() if link.next_poll_at is not None and link.next_poll_at <= now]
+        return [(uid, link) for _, uid, _, link in sorted(due, key=lambda item: item[:3])[:limit]]
+
     def put_link_checked(self, uid: str, activity_type: str, decide: Callable[[list[Link]], Link]) -> Link:
         with self.lock:
             link = decide(self.list_links(uid))
@@ -239,6 +245,7 @@ class InMemoryLinkStore:
     def stage_import_run(
         self, uow: UnitOfWork, uid: str, activity_type: str, last_import: RunInfo, *,
         sync_token: str | None = None, save_token: bool = True, paused_reason: str | None = None,
+        next_poll_at: datetime | None = None, save_poll: bool = False,
     ) -> None:
         def apply() -> None:
             links = self.links.get(uid, {})
@@ -247,7 +254,8 @@ class InMemoryLinkStore:
             current = links[activity_type]
             links[activity_type] = replace(current, last_import=last_import, paused_reason=paused_reason,
                                            sync_token=sync_token if save_token else current.sync_token,
-                                           empty_accepted=False if save_token else current.empty_accepted)
+                                           empty_accepted=False if save_token else current.empty_accepted,
+                                           next_poll_at=next_poll_at if save_poll else current.next_poll_at)
 
         memory_batch(uow).stage(apply)
 
@@ -420,6 +428,9 @@ class InMemoryActivityStore:
                 if a.sync and a.sync.state == SyncState.PENDING and a.sync.due_at and a.sync.due_at <= now
             ]
             return sorted(due, key=lambda a: (a.sync.due_at, a.id))[:limit]  # type: ignore[union-attr]
+
+    def list_pending_for_owner(self, owner_uid: str, now: datetime, limit: int) -> list[Activity]:
+        return [a for a in self.list_pending(now, len(self.activities)) if a.owner_uid == owner_uid][:limit]
 
     def list_by_group(self, group_id: str, limit: int) -> list[Activity]:
         with self.lock:

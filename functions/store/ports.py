@@ -97,6 +97,11 @@ class LinkStore(Protocol):
 
     def list_all_links(self) -> dict[str, list[Link]]: ...
 
+    def list_due_links(self, now: datetime, limit: int) -> list[tuple[str, Link]]:
+        """(uid, link) of every user's links with ``next_poll_at <= now``, most overdue first, at most
+        ``limit`` (one collection-group query: the scheduled import's work, not every link)."""
+        ...
+
     def put_link_checked(self, uid: str, activity_type: str, decide: Callable[[list[Link]], Link]) -> Link:
         """Write what ``decide`` returns from the user's current links, atomically (a transaction)."""
         ...
@@ -114,9 +119,11 @@ class LinkStore(Protocol):
     def stage_import_run(
         self, uow: UnitOfWork, uid: str, activity_type: str, last_import: RunInfo, *,
         sync_token: str | None = None, save_token: bool = True, paused_reason: str | None = None,
+        next_poll_at: datetime | None = None, save_poll: bool = False,
     ) -> None:
-        """An import run's outcome (staged): ``last_import``, ``paused_reason``, and the sync token if
-        ``save_token``; nothing else changes. MissingDocument at commit if the link is gone."""
+        """An import run's outcome (staged): ``last_import``, ``paused_reason``, the sync token if
+        ``save_token`` and ``next_poll_at`` if ``save_poll``; nothing else changes. MissingDocument at
+        commit if the link is gone."""
         ...
 
 
@@ -194,6 +201,11 @@ class ActivityStore(Protocol):
 
     def list_pending(self, now: datetime, limit: int) -> list[Activity]:
         """Activities waiting for export and due by ``now``, the longest-waiting first."""
+        ...
+
+    def list_pending_for_owner(self, owner_uid: str, now: datetime, limit: int) -> list[Activity]:
+        """One owner's activities waiting for export and due by ``now``, the longest-waiting first
+        (a worker's export of one user)."""
         ...
 
     def list_by_group(self, group_id: str, limit: int) -> list[Activity]: ...

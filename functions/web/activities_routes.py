@@ -137,11 +137,12 @@ def handle(request: Request) -> Response:
 
 
 def export_job(request: Request) -> Response:
-    """Entry of ``export_activities`` (Cloud Scheduler): one bounded sweep of the pending activities."""
-    report = services().export.sweep()
-    return json_response(vars(report))
+    """Entry of ``export_activities`` (Cloud Scheduler): one EXPORT task per owner of pending work
+    (inline, one bounded sweep, when no queue is configured)."""
+    return json_response(services().fanout.export_tick())
 
 
 def import_job(request: Request) -> Response:
-    """Entry of ``import_events`` (Cloud Scheduler): every linked calendar with import on, bounded."""
-    return json_response(services().imports.run_all())
+    """Entry of ``import_events`` (Cloud Scheduler): one IMPORT task per user with a due link
+    (inline, bounded, when no queue is configured)."""
+    return json_response(services().fanout.import_tick())

@@ -135,6 +135,17 @@ class ActivityStoreContract:
         assert [a.id for a in stores.activities.list_pending(NOW, 10)] == ["early", "late"]
         assert [a.id for a in stores.activities.list_pending(NOW, 1)] == ["early"]
 
+    def test_list_pending_for_owner_is_one_owners_due_work_oldest_first_and_bounded(self, stores: Stores) -> None:
+        stores.activities.create(timed("late", sync=pending(NOW - timedelta(minutes=1))))
+        stores.activities.create(timed("early", sync=pending(NOW - timedelta(minutes=9))))
+        stores.activities.create(timed("future", sync=pending(NOW + timedelta(minutes=9))))
+        stores.activities.create(timed("synced", sync=ActivitySync(SyncState.SYNCED, due_at=NOW - timedelta(hours=1))))
+        stores.activities.create(timed("bobs", owner="bob", sync=pending(NOW - timedelta(minutes=30))))
+        assert [a.id for a in stores.activities.list_pending_for_owner("alice", NOW, 10)] == ["early", "late"]
+        assert [a.id for a in stores.activities.list_pending_for_owner("alice", NOW, 1)] == ["early"]
+        assert [a.id for a in stores.activities.list_pending_for_owner("bob", NOW, 10)] == ["bobs"]
+        assert stores.activities.list_pending_for_owner("carol", NOW, 10) == []
+
     def test_group_activities_and_marking_them_pending(self, stores: Stores) -> None:
         stores.activities.create(timed("g-a", group_id="g1", sync=ActivitySync(SyncState.SYNCED)))
         stores.activities.create(timed("g-b", group_id="g1"))

@@ -113,6 +113,42 @@ class ImportStoreContract:
         with pytest.raises(MissingDocument):
             uow.commit()
 
+    def test_an_import_run_moves_next_poll_at_only_when_asked(self, stores: Stores) -> None:
+        stores.links.put_link_checked("alice", "Meeting", lambda _: Link(
+            "Meeting", "cal-1", "CRM", import_=True, sync_token="t", next_poll_at=NOW))
+        run = RunInfo(at=NOW, count=0)
+        uow = stores.unit_of_work()
+        stores.links.stage_import_run(uow, "alice", "Meeting", run, sync_token="t")
+        uow.commit()
+        assert stores.links.list_links("alice")[0].next_poll_at == NOW
+        uow = stores.unit_of_work()
+        stores.links.stage_import_run(uow, "alice", "Meeting", run, sync_token="t",
+                                      next_poll_at=NOW + timedelta(hours=6), save_poll=True)
+        uow.commit()
+        assert stores.links.list_links("alice")[0].next_poll_at == NOW + timedelta(hours=6)
+        uow = stores.unit_of_work()
+        stores.links.stage_import_run(uow, "alice", "Meeting", run, save_token=False, paused_reason="calendar_missing",
+                                      save_poll=True)
+        uow.commit()
+        assert stores.links.list_links("alice")[0].next_poll_at is None
+
+    def test_due_links_are_every_users_links_with_next_poll_at_passed_most_overdue_first(self, stores: Stores) -> None:
+        def put(uid: str, activity_type: str, calendar: str, poll: datetime | None) -> None:
+            stores.links.put_link_checked(uid, activity_type, lambda _: Link(
+                activity_type, calendar, calendar, import_=True, next_poll_at=poll))
+
+        put("alice", "Meeting", "cal-a1", NOW - timedelta(minutes=1))
+        put("alice", "Call", "cal-a2", NOW + timedelta(hours=6))  # a live channel: the safety net is hours away
+        put("bob", "Meeting", "cal-b1", NOW - timedelta(minutes=5))
+        put("bob", "Task", "cal-b2", None)  # import off or paused: never polled
+        put("carol", "Réunion/2", "cal-c1", NOW)
+        due = stores.links.list_due_links(NOW, 10)
+        assert [(uid, link.activity_type) for uid, link in due] == [
+            ("bob", "Meeting"), ("alice", "Meeting"), ("carol", "Réunion/2")]
+        assert due[2][1].calendar_id == "cal-c1"
+        assert [uid for uid, _ in stores.links.list_due_links(NOW, 1)] == ["bob"]
+        assert stores.links.list_due_links(NOW - timedelta(hours=1), 10) == []
+
 
 class TestFirestoreImportStores(ImportStoreContract):
     @pytest.fixture

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 
 from functions.core.event_mapping import imported_activity_id
 from tests.integration.conftest import Api, ConnectFlow, SignedIn
@@ -22,13 +21,8 @@ def activities(functions_url: str) -> Api:
 
 
 @pytest.fixture
-def run_import(functions_url: str) -> Callable[[], dict[str, Any]]:
-    def run() -> dict[str, Any]:
-        answer = requests.post(functions_url + "import_events", timeout=120)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    return run
+def run_import(run_job: Callable[[str], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    return lambda: run_job("import_events")
 
 
 @pytest.fixture
