@@ -55,6 +55,9 @@ def export_on_write(stack: LocalStack, functions_url: str):  # -> devstack.fires
     finally:
         relay.wait_idle()
         relay.forward_to(None)
+
+
+@pytest.fixture
 def run_job(functions_url: str, stack: LocalStack):  # -> Callable[[str], dict]
     """``run_job(name) -> summary``: POST a scheduled job, then run every task it published (tests/support/jobs.py)."""
     from tests.support.jobs import run_job as run
