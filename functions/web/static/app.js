@@ -631,13 +631,16 @@
     return fresh;
   }
 
+  var RESYNC_MESSAGE = { queued: "Resync queued.", running: "Resync running.", done: "Resync done.", failed: "Resync failed." };
+
   function startResync(type, button) {
     var row = rowFor(type);
     var recreate = $("input[name=recreate_deleted]", row).checked;
     busy(button, true, "Starting…");
     api("POST", "links/" + encodeURIComponent(type) + "/resync", { recreate_deleted: recreate }).then(function (link) {
       userState.links[type] = link;
-      replaceRow(type, link, resyncText(link.resync), link.resync && link.resync.state === "failed" ? "error" : "ok");
+      var state = link.resync ? link.resync.state : "";
+      replaceRow(type, link, RESYNC_MESSAGE[state] || "", state === "failed" ? "error" : "ok");
       pollResync(type);
     }).catch(function (error) {
       busy(button, false);
@@ -662,7 +665,8 @@
         })[0];
         if (!fresh) return;
         userState.links[type] = fresh;
-        replaceRow(type, fresh, resyncText(fresh.resync), fresh.resync && fresh.resync.state === "failed" ? "error" : "ok");
+        var state = fresh.resync ? fresh.resync.state : "";
+        replaceRow(type, fresh, RESYNC_MESSAGE[state] || "", state === "failed" ? "error" : "ok");
         pollResync(type);
       }).catch(function () {
         pollResync(type);
