@@ -65,7 +65,7 @@ def test_privacy_resync_and_unlink_with_cleanup_from_the_link_row(
     expect(row.locator("[data-testid=link-state]")).to_have_attribute("data-state", "synced")
     expect(row.locator("[data-testid=link-state]")).to_contain_text("Synced")
 
-    # Privacy: "Chosen details" shows the detail boxes; "Busy only" hides every detail in Google.
+    # Privacy: "Some details" shows the detail boxes; "Busy only" hides every detail in Google.
     privacy = row.locator("select[name=privacy]")
     expect(privacy).to_have_value("full")
     expect(row.locator(".privacy-fields")).to_be_hidden()
@@ -170,4 +170,30 @@ def test_the_admin_sees_a_red_mark_and_filters_the_users_in_error(
     shot(page, f"controls-admin-filtered-{width}")
     page.locator("#admin-users-attention").uncheck()
     expect(rows).to_have_count(2)
+    assert page.errors == []
+
+
+def test_a_running_resync_shows_its_progress_until_it_is_done(
+    connected_user, pages_url, calendar_page  # noqa: ANN001, F811
+) -> None:
+    """A resync the worker runs (queued, then running, then done) is followed by the page on its own."""
+    from datetime import UTC, datetime
+
+    link = connected_user["db"].document(f"users/{connected_user['uid']}/links/Meeting")
+    now = datetime.now(UTC)
+    running = {"state": "running", "requested_at": now, "started_at": now, "finished_at": None,
+               "recreate_deleted": False, "imported": 0, "checked": 0, "missing": 0, "recreated": 0, "unlinked": 0,
+               "error": None}
+    link.update({"resync": running})
+    page = calendar_page("desktop")
+    open_settings(page, pages_url)
+    row = meeting_row(page)
+    expect(row.locator("[data-testid=link-state]")).to_have_attribute("data-state", "syncing")
+    expect(row.locator(".resync-progress")).to_have_text("Resync running…")
+    shot(page, "controls-resync-running-desktop")
+    link.update({"resync": {**running, "state": "done", "finished_at": datetime.now(UTC), "imported": 2,
+                            "checked": 5}})
+    expect(row.locator(".resync-progress")).to_have_attribute("data-resync", "done")
+    expect(row.locator(".resync-progress")).to_contain_text("2 imported, 5 exported events checked, 0 missing")
+    expect(row.locator("[data-testid=link-state]")).to_have_attribute("data-state", "synced")
     assert page.errors == []

@@ -263,6 +263,7 @@
       renderConnection(answers[2].connection || answers[0].connection || {});
       renderNotice(answers[0]);
       renderLinks();
+      Object.keys(userState.links).forEach(pollResync);  // a resync still queued or running: follow it
     }).catch(function (error) {
       setText("#connection-error", errorText(error));
     });
@@ -397,11 +398,11 @@
 
   // Privacy per link: which details the exported Google events show (issue 13).
   var DETAILS = ["subject", "description", "location", "attendees"];
-  var PRIVACY_TEXT = { full: "Full details", subset: "Chosen details", busy: "Busy only" };
+  var PRIVACY_TEXT = { full: "All details", subset: "Some details", busy: "Busy only" };
 
   function privacyCell(type, index, privacy) {
     privacy = privacy || { level: "full", fields: DETAILS.slice() };
-    var select = el("select", { id: "privacy-" + index, name: "privacy", dataset: { type: type } });
+    var select = el("select", { id: "privacy-" + index, name: "privacy" });
     Object.keys(PRIVACY_TEXT).forEach(function (level) {
       select.appendChild(el("option", { value: level, selected: privacy.level === level }, PRIVACY_TEXT[level]));
     });
@@ -655,10 +656,15 @@
   }
 
   // A queued or running resync (the worker does it): the link is read again until it has finished.
+  var polling = {};
+
   function pollResync(type) {
     var link = userState.links[type];
     if (!link || !link.resync || (link.resync.state !== "queued" && link.resync.state !== "running")) return;
+    if (polling[type]) return;
+    polling[type] = true;
     window.setTimeout(function () {
+      polling[type] = false;
       api("GET", "links").then(function (answer) {
         var fresh = (answer.links || []).filter(function (item) {
           return item.activity_type === type;
@@ -666,7 +672,12 @@
         if (!fresh) return;
         userState.links[type] = fresh;
         var state = fresh.resync ? fresh.resync.state : "";
-        replaceRow(type, fresh, RESYNC_MESSAGE[state] || "", state === "failed" ? "error" : "ok");
+        var row = rowFor(type);
+        if (row && row.dataset.dirty === "true") {
+          $(".link-status", row).replaceWith(linkStatus(fresh));  // keep what the user is editing
+        } else {
+          replaceRow(type, fresh, RESYNC_MESSAGE[state] || "", state === "failed" ? "error" : "ok");
+        }
         pollResync(type);
       }).catch(function () {
         pollResync(type);
