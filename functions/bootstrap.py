@@ -21,8 +21,10 @@ from functions.services.export_service import ExportService
 from functions.services.fanout_service import FanoutService
 from functions.services.google_events_service import GoogleEventsService
 from functions.services.import_service import ImportService
+from functions.services.link_cleanup_service import LinkCleanupService
 from functions.services.link_service import LinkService
 from functions.services.ports import Adapters, IdentityPort
+from functions.services.resync_service import ResyncService
 from functions.services.settings_service import SettingsService
 from functions.services.status_service import StatusService
 from functions.services.token_service import TokenService
@@ -48,7 +50,11 @@ class Services:
         self.groups = GroupService(adapters)
         self.imports = ImportService(adapters, self.calendar_access)
         self.google_events = GoogleEventsService(adapters, self.calendar_access, self.export)
-        self.worker = WorkerService(adapters, self.export, self.imports)  # resync=...: issue 13's handler
+        self.link_cleanup = LinkCleanupService(adapters, self.links, self.calendar_access)
+        self.resync = ResyncService(adapters, self.links, self.imports, self.export, self.calendar_access)
+        self.worker = WorkerService(
+            adapters, self.export, self.imports, resync=lambda task: self.resync.run_task(task).counts()
+        )
         self.fanout = FanoutService(adapters, self.export, self.worker)
 
     @property

@@ -25,6 +25,7 @@ from functions.core.activity import (
 )
 from functions.core.content_hash import exception_hash, hash_content
 from functions.core.event_times import NotAnActivity, event_time, time_to_event_fields
+from functions.core.privacy import FULL, Privacy, redact
 from functions.core.recurrence_mapping import (
     exception_to_instance,
     instance_event_id,
@@ -87,16 +88,18 @@ def _attendee_to_event(attendee: Attendee) -> dict[str, Any]:
     return body
 
 
-def activity_to_event(activity: Activity) -> dict[str, Any]:
+def activity_to_event(activity: Activity, privacy: Privacy = FULL) -> dict[str, Any]:
     """The body calbridge inserts or patches with.
 
     The event id is the one Google already knows (``sync.event_id``, e.g. after *Add into CRM*),
     else ``event_id_for(activity.id)``. The subject "(No title)" that import gives an untitled event goes
     back as an empty summary. Description and location are always sent, ``""`` when empty,
     so a clear in the CRM clears Google. Attendees are sent only when the activity has some, without
-    their answers, so a CRM without guests never strips the ones Google holds.
+    their answers, so a CRM without guests never strips the ones Google holds. Under a ``privacy`` that
+    hides details (core/privacy.py) the hidden ones go out empty, attendees as ``[]`` so Google drops its
+    guests too.
     """
-    content = activity.content
+    content = redact(activity, privacy).content
     start, end = time_to_event_fields(content.time)
     event_id = activity.sync.event_id if activity.sync and activity.sync.event_id else event_id_for(activity.id)
     body: dict[str, Any] = {
@@ -113,6 +116,8 @@ def activity_to_event(activity: Activity) -> dict[str, Any]:
     }
     if content.attendees:
         body["attendees"] = [_attendee_to_event(attendee) for attendee in content.attendees]
+    elif not privacy.shows("attendees"):
+        body["attendees"] = []
     return body
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -49,6 +49,11 @@ class ExportPlan:
     deletes: tuple[ExportAction, ...] = ()
     kept: tuple[SyncTarget, ...] = ()  # copies left as they are
     exporting: bool = False  # some recipient exports this activity
+    hashes: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)  # per uid, when not the same
+
+    def sent_for(self, uid: str) -> tuple[str, str | None]:
+        """The (content, exceptions) hashes a copy of ``uid`` is written with (its link's privacy applied)."""
+        return self.hashes.get(uid, (self.content_hash, self.exceptions_hash))
 
     @property
     def in_sync(self) -> bool:
@@ -71,15 +76,18 @@ def exceptions_hash(activity: Activity) -> str | None:
 
 
 def plan_export(
-    activity: Activity, calendars: Mapping[str, str | None], content_hash: str, exceptions: str | None = None
+    activity: Activity, calendars: Mapping[str, str | None], content_hash: str, exceptions: str | None = None,
+    hashes: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> ExportPlan:
     """The calls that bring Google in line with ``activity``.
 
     ``calendars``: each recipient's export calendar, or None when they have no link with export on
     (turning export off stops exporting and deletes nothing). A copy of a uid not in ``calendars``
     is deleted (they left the group, or are no longer the owner), and so is every copy of a deleted
-    activity.
+    activity. ``hashes``: a recipient's (content, exceptions) hashes when their copy differs from the
+    activity's (their link's privacy hides details); a copy last sent other hashes is patched.
     """
+    per_uid = dict(hashes or {})
     event_id = google_event_id(activity)
     targets = activity.sync.targets if activity.sync else ()
     wanted: Mapping[str, str | None] = {} if activity.deleted else calendars
@@ -91,7 +99,7 @@ def plan_export(
         deletes.append(ExportAction(ActionKind.DELETE, target.uid, target.calendar_id, target.event_id,
                                     target, after_insert))
 
-    sent = (content_hash, exceptions)  # what an up-to-date copy was last sent
+    default = (content_hash, exceptions)  # what an up-to-date copy was last sent
     live: dict[str, list[SyncTarget]] = {}
     for target in targets:
         if target.state == TargetState.DELETING:
@@ -114,7 +122,8 @@ def plan_export(
             writes.append(ExportAction(ActionKind.INSERT, uid, calendar_id, event_id))
         elif here.state == TargetState.UNLINKED:
             kept.append(here)  # deleted in Google: unlinked (rule 6), not written again
-        elif (here.content_hash, here.exceptions_hash) != sent or here.state == TargetState.FAILED:
+        elif (here.content_hash, here.exceptions_hash) != per_uid.get(uid, default) \
+                or here.state == TargetState.FAILED:
             writes.append(ExportAction(ActionKind.PATCH, uid, calendar_id, here.event_id, here))
         else:
             kept.append(here)
@@ -125,7 +134,8 @@ def plan_export(
                 continue
             delete(other, after_insert=here is None)
     exporting = any(calendar_id is not None for calendar_id in wanted.values())
-    return ExportPlan(activity.id, content_hash, exceptions, tuple(writes), tuple(deletes), tuple(kept), exporting)
+    return ExportPlan(activity.id, content_hash, exceptions, tuple(writes), tuple(deletes), tuple(kept), exporting,
+                      per_uid)
 
 
 def retry_delay(attempts: int) -> timedelta:

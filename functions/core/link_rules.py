@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.core.models import CalendarEntry, Link
+from functions.core.privacy import Privacy, check_privacy
 
 WRITABLE_ROLES = ("writer", "owner")
 READABLE_ROLES = ("reader", "writer", "owner")
@@ -22,6 +23,7 @@ class LinkInput:
     export: bool
     import_: bool
     import_existing: bool
+    privacy: Privacy | None = None  # None: not in the body (an existing link keeps its own; a new one is full)
 
 
 def check_link_body(body: dict[str, Any]) -> tuple[LinkInput | None, dict[str, str]]:
@@ -39,12 +41,14 @@ def check_link_body(body: dict[str, Any]) -> tuple[LinkInput | None, dict[str, s
             errors[name] = f"{name} must be true or false."
         else:
             flags[name] = value
+    privacy, privacy_errors = check_privacy(body["privacy"]) if "privacy" in body else (None, {})
+    errors.update(privacy_errors)
     if flags.get("import_existing") and not flags.get("import"):
         errors["import_existing"] = "Import existing needs Import: turn Import on too, or Import existing off."
     if errors:
         return None, errors
     assert isinstance(calendar_id, str)
-    return LinkInput(calendar_id.strip(), flags["export"], flags["import"], flags["import_existing"]), {}
+    return LinkInput(calendar_id.strip(), flags["export"], flags["import"], flags["import_existing"], privacy), {}
 
 
 def find_calendar(calendars: Iterable[CalendarEntry], calendar_id: str) -> CalendarEntry | None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from functions.core.privacy import FULL, Privacy
+
 
 class ConnectionStatus(StrEnum):
     """A user's Google connection."""
@@ -95,6 +97,30 @@ class RunInfo:
     problems: tuple[str, ...] = ()  # import: a few "event <id>: <reason>" lines (skipped or failed events)
 
 
+class ResyncState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ResyncInfo:
+    """The last *Resync now* of one link (issue 13): asked, running, or how it ended, with its counts."""
+
+    state: ResyncState | None = None  # None: never asked
+    requested_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    recreate_deleted: bool = False
+    imported: int = 0  # activities created, updated or unlinked by the full import scan
+    checked: int = 0  # exported events re-read from Google
+    missing: int = 0  # of those, deleted in Google
+    recreated: int = 0  # ... and written again (recreate_deleted)
+    unlinked: int = 0  # ... and unlinked instead
+    error: str | None = None
+
+
 @dataclass(frozen=True)
 class Link:
     """``users/{uid}/links/{activity_type}``: one activity type mapped to one calendar."""
@@ -117,6 +143,8 @@ class Link:
     empty_accepted: bool = False  # saved again after a calendar_emptied pause: the next full list may be empty
     channel_error: str | None = None  # Google refused a push channel for this calendar: scheduled import instead
     next_poll_at: datetime | None = None  # when the scheduled import next looks at it (None: never; see poll_rules)
+    privacy: Privacy = FULL  # the details its exported events show (core/privacy.py)
+    resync: ResyncInfo = field(default_factory=ResyncInfo)  # the last Resync now
 
 
 @dataclass(frozen=True)

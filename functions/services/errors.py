@@ -105,3 +105,15 @@ class UnknownGoogleEvent(DomainError):
 
 class AlreadyAdded(DomainError):
     """The Google event is in the CRM already (added or imported)."""
+
+
+class UnknownLink(DomainError):
+    """The caller has no link for this activity type."""
+
+
+class LinkPaused(DomainError):
+    """The link is paused (details: ``paused_reason``): what was asked needs its calendar readable first."""
+
+
+class RateLimited(DomainError):
+    """Asked again too soon (details: ``retry_after`` seconds)."""

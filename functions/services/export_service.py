@@ -34,7 +34,8 @@ from functions.core.export_plan import (
     recipients_of,
     settle,
 )
-from functions.core.models import CONNECTED, NEEDS_REAUTH
+from functions.core.models import CONNECTED, NEEDS_REAUTH, Link
+from functions.core.privacy import FULL, Privacy, redact
 from functions.google.calendar_port import BatchCall, BatchResult, CalendarApi, DeleteEvent, InsertEvent, PatchEvent
 from functions.google.errors import (
     BadRequest,
@@ -84,6 +85,11 @@ class _Work:
     inserted: set[str] = field(default_factory=set)
     revision: object = None
     superseded: bool = False  # an edit landed during the run: only the targets are recorded
+    privacy: dict[str, Privacy] = field(default_factory=dict)  # per recipient, when their link hides details
+
+    def shown(self, uid: str) -> Activity:
+        """The activity as ``uid``'s copy shows it (their link's privacy applied)."""
+        return redact(self.activity, self.privacy.get(uid, FULL))
 
     def fail(self, message: str, retryable: bool) -> None:
         self.failures.append(Failure(message, retryable))
@@ -106,7 +112,7 @@ class _Run:
     def __init__(self, adapters: Adapters, access: CalendarAccess) -> None:
         self.stores = adapters.stores
         self.access = access
-        self.links: dict[str, dict[str, str | None]] = {}
+        self.links: dict[str, dict[str, Link]] = {}
         self.groups: dict[str, tuple[str, ...]] = {}
         self.apis: dict[str, CalendarApi | DomainError] = {}
 
@@ -118,14 +124,19 @@ class _Run:
             self.groups[group_id] = group.member_uids if group else ()
         return self.groups[group_id]
 
-    def export_calendar(self, uid: str, activity_type: str) -> str | None:
-        """The calendar ``uid`` exports ``activity_type`` to, or None (no link, export off, not connected)."""
+    def export_link(self, uid: str, activity_type: str) -> Link | None:
+        """The link ``uid`` exports ``activity_type`` through, or None (no link, export off, not connected)."""
         if uid not in self.links:
             user = self.stores.users.get_user(uid)
             connected = user is not None and user.connection.status in (CONNECTED, NEEDS_REAUTH)
             links = self.stores.links.list_links(uid) if connected else []
-            self.links[uid] = {lk.activity_type: lk.calendar_id for lk in links if lk.export and lk.calendar_id}
+            self.links[uid] = {lk.activity_type: lk for lk in links if lk.export and lk.calendar_id}
         return self.links[uid].get(activity_type)
+
+    def export_calendar(self, uid: str, activity_type: str) -> str | None:
+        """The calendar ``uid`` exports ``activity_type`` to, or None (no link, export off, not connected)."""
+        link = self.export_link(uid, activity_type)
+        return link.calendar_id if link else None
 
     def api(self, uid: str) -> CalendarApi | DomainError:
         """The user's Calendar port, opened once per run (or why it cannot be)."""
@@ -193,9 +204,15 @@ class ExportService:
     # ------------------------------------------------------------------ planning
     def _plan(self, run: _Run, activity: Activity) -> _Work:
         uids = recipients_of(activity, run.members(activity.group_id))
-        calendars = {uid: run.export_calendar(uid, activity.activity_type) for uid in uids}
+        links = {uid: run.export_link(uid, activity.activity_type) for uid in uids}
+        calendars = {uid: link.calendar_id if link else None for uid, link in links.items()}
+        privacy = {uid: link.privacy for uid, link in links.items() if link and link.privacy != FULL}
+        hashes = {}
+        for uid, shown_as in privacy.items():
+            shown = redact(activity, shown_as)
+            hashes[uid] = (content_hash(shown), exceptions_hash(shown))
         try:
-            plan = plan_export(activity, calendars, content_hash(activity), exceptions_hash(activity))
+            plan = plan_export(activity, calendars, content_hash(activity), exceptions_hash(activity), hashes)
             if plan.writes:
                 activity_to_event(activity)  # what cannot become an event fails here, for this activity alone
         except ValueError as error:  # e.g. an id too short or too long to make a Google event id
@@ -203,7 +220,7 @@ class ExportService:
             work = _Work(activity, ExportPlan(activity.id, "", kept=current), list(current), revision=activity.revision)
             work.fail(f"cannot be exported: {error}", retryable=False)
             return work
-        return _Work(activity, plan, targets=list(plan.kept), revision=activity.revision)
+        return _Work(activity, plan, targets=list(plan.kept), revision=activity.revision, privacy=privacy)
 
     # ------------------------------------------------------------------ phase 1: inserts and patches
     def _write_copies(self, run: _Run, works: list[_Work]) -> None:
@@ -230,7 +247,7 @@ class ExportService:
     def _write_user_copies(self, api: CalendarApi, items: list[tuple[_Work, ExportAction]]) -> None:
         calls: list[BatchCall] = []
         for work, action in items:
-            body = activity_to_event(work.activity)
+            body = activity_to_event(work.activity, work.privacy.get(action.uid, FULL))
             if action.kind == ActionKind.INSERT:
                 calls.append(InsertEvent(action.calendar_id, body))
             else:
@@ -242,10 +259,10 @@ class ExportService:
             event = self._settle_write(api, work, action, result)
             if event is None:
                 continue
+            sent, sent_exceptions = work.plan.sent_for(action.uid)
             target = SyncTarget(
                 uid=action.uid, calendar_id=action.calendar_id, event_id=action.event_id,
-                etag=event.get("etag"), content_hash=work.plan.content_hash,
-                exceptions_hash=work.plan.exceptions_hash, synced_at=self.now(),
+                etag=event.get("etag"), content_hash=sent, exceptions_hash=sent_exceptions, synced_at=self.now(),
             )
             if action.kind == ActionKind.INSERT:
                 work.inserted.add(action.uid)
@@ -259,7 +276,7 @@ class ExportService:
         self, api: CalendarApi, work: _Work, action: ExportAction, result: BatchResult
     ) -> dict[str, Any] | None:
         """The event as Google now holds it after this write (with follow-ups), or None if it failed."""
-        body = _without_id(activity_to_event(work.activity))
+        body = _without_id(activity_to_event(work.activity, work.privacy.get(action.uid, FULL)))
         try:
             if isinstance(result, Conflict) and action.kind == ActionKind.INSERT:
                 # An earlier try got through (rule 8): the same event, brought up to date. The id may also be
@@ -289,8 +306,9 @@ class ExportService:
         calls: list[BatchCall] = []
         owners: list[int] = []
         for index, (work, action, _target) in enumerate(done):
-            for exception in work.activity.content.exceptions:
-                instance_id, body = exception_to_instance(action.event_id, work.activity, exception)
+            shown = work.shown(action.uid)
+            for exception in shown.content.exceptions:
+                instance_id, body = exception_to_instance(action.event_id, shown, exception)
                 calls.append(PatchEvent(action.calendar_id, instance_id, _without_id(body)))
                 owners.append(index)
         results = _batched(api, calls)

@@ -331,12 +331,15 @@ class ImportService:
             return ImportReport(uid, activity_type, error="no such link")
         return self.import_link(uid, link)
 
-    def import_link(self, uid: str, link: Link) -> ImportReport:
-        """One incremental (or full) import of one linked calendar; never raises for one calendar's trouble."""
+    def import_link(self, uid: str, link: Link, full: bool = False) -> ImportReport:
+        """One incremental (or full) import of one linked calendar; never raises for one calendar's trouble.
+
+        ``full``: list the calendar in full even with a sync token, diffing it against the stored side as after
+        a 410 (*Resync now*)."""
         if link.paused_reason or not link.import_:
             return ImportReport(uid, link.activity_type, paused=link.paused_reason or "import_off")
         with observability.sync_run("import", uid, link.calendar_id) as run:
-            report = self._import(uid, link)
+            report = self._import(uid, link, full)
             for name, value in report.counts().items():
                 if value:
                     run.count(name, value)
@@ -351,7 +354,7 @@ class ImportService:
         return ImportContext(uid, link.activity_type, link.calendar_id, zone, link.import_existing,
                              link.import_since or (link.updated_at if link.import_ else None), self.now())
 
-    def _import(self, uid: str, link: Link) -> ImportReport:
+    def _import(self, uid: str, link: Link, full: bool = False) -> ImportReport:
         ctx = self._context(uid, link)
         try:
             api = self.access.open(uid)
@@ -362,7 +365,10 @@ class ImportService:
         state = _Run(self, api, link, ctx)
         try:
             with self.access.guard(uid):
-                self._sync(state, link.sync_token)
+                if full:
+                    self._list(state, None, full=True, token_in_store=link.sync_token)
+                else:
+                    self._sync(state, link.sync_token)
         except _Superseded as exc:
             state.report.busy = True
             state.report.error = str(exc)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+from functions.core.activity import TargetState
 from functions.core.link_rules import (
     CALENDAR_EMPTIED,
     access_errors,
@@ -13,8 +14,9 @@ from functions.core.link_rules import (
     conflicting_link,
     find_calendar,
 )
-from functions.core.models import DISCONNECTED, Identity, Link
+from functions.core.models import DISCONNECTED, Identity, Link, ResyncInfo
 from functions.core.poll_rules import next_poll_at
+from functions.core.sync_task import SyncTask, TaskKind
 from functions.services.channel_service import ChannelService
 from functions.services.errors import (
     CalendarInUse,
@@ -24,6 +26,7 @@ from functions.services.errors import (
     UnknownCalendar,
     field_errors,
 )
+from functions.services.link_activities import find_link_copies, mark_pending
 from functions.services.ports import Adapters
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,7 @@ class LinkService:
     def __init__(self, adapters: Adapters, channels: ChannelService) -> None:
         self.stores = adapters.stores
         self.now = adapters.now
+        self.queue = adapters.queue
         self.channels = channels
 
     def require_activity_type(self, activity_type: str) -> None:
@@ -107,6 +111,8 @@ class LinkService:
                 import_since=(base.import_since if importing else now) if wanted.import_ else None,
                 # saving the link again after an emptied-calendar stop is the user saying "yes, it is empty"
                 empty_accepted=same_calendar and base.paused_reason == CALENDAR_EMPTIED,
+                privacy=wanted.privacy if wanted.privacy is not None else base.privacy,
+                resync=base.resync if same_calendar else ResyncInfo(),
             )
             return replace(link, next_poll_at=next_poll_at(link, now))  # the scheduled import's query
 
@@ -114,7 +120,20 @@ class LinkService:
         old = replaced[0] if replaced else None
         if old is not None and old.calendar_id != link.calendar_id and old.channel_id:
             self.channels.stop_channels(identity.uid, [old])
+        if old is not None and old.calendar_id == link.calendar_id and old.privacy != link.privacy and link.export:
+            self.reexport(identity.uid, link)
         return link
+
+    def reexport(self, uid: str, link: Link) -> int:
+        """The link's privacy changed: its live exported copies go back to the export queue, which rewrites
+        them (their hash, taken with the privacy applied, no longer matches) in batches."""
+        copies = [c for c in find_link_copies(self.stores, uid, link) if c.target.state != TargetState.UNLINKED]
+        count = mark_pending(self.stores, [c.activity.id for c in copies], self.now())
+        if count and self.queue is not None:
+            self.queue.publish(SyncTask(TaskKind.EXPORT, uid, link.activity_type, reason="privacy"))
+        log.info("privacy of %s for %s is now %s: %d copies to rewrite", link.activity_type, uid,
+                 link.privacy.level, count)
+        return count
 
     def delete_link(self, identity: Identity, activity_type: str) -> None:
         self.require_activity_type(activity_type)

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from functions.core.link_rules import activity_type_doc_id
-from functions.core.models import Link, RunInfo
+from functions.core.models import Link, ResyncInfo, ResyncState, RunInfo
+from functions.core.privacy import Privacy, privacy_of, privacy_view
 from functions.store.firestore_client import transactional
 from functions.store.ports import UnitOfWork
 from functions.store.unit_of_work import firestore_batch
@@ -32,6 +33,36 @@ def _run_to_doc(run: RunInfo) -> dict[str, Any]:
             "problems": list(run.problems)}
 
 
+def _privacy_from_doc(data: Any) -> Privacy:
+    if not isinstance(data, dict):
+        return privacy_of("full")
+    return privacy_of(str(data.get("level") or "full"), list(data.get("fields") or ()))
+
+
+def _resync_from_doc(data: Any) -> ResyncInfo:
+    if not isinstance(data, dict) or not data.get("state"):
+        return ResyncInfo()
+    try:
+        state = ResyncState(data["state"])
+    except ValueError:
+        return ResyncInfo()
+    return ResyncInfo(
+        state=state, requested_at=data.get("requested_at"), started_at=data.get("started_at"),
+        finished_at=data.get("finished_at"), recreate_deleted=bool(data.get("recreate_deleted", False)),
+        **{name: int(data.get(name) or 0) for name in ("imported", "checked", "missing", "recreated", "unlinked")},
+        error=data.get("error"),
+    )
+
+
+def resync_to_doc(resync: ResyncInfo) -> dict[str, Any]:
+    return {
+        "state": str(resync.state) if resync.state else None, "requested_at": resync.requested_at,
+        "started_at": resync.started_at, "finished_at": resync.finished_at,
+        "recreate_deleted": resync.recreate_deleted, "imported": resync.imported, "checked": resync.checked,
+        "missing": resync.missing, "recreated": resync.recreated, "unlinked": resync.unlinked, "error": resync.error,
+    }
+
+
 def link_from_doc(activity_type: str, data: dict[str, Any]) -> Link:
     return Link(
         activity_type=data.get("activity_type") or activity_type,
@@ -52,6 +83,8 @@ def link_from_doc(activity_type: str, data: dict[str, Any]) -> Link:
         empty_accepted=bool(data.get("empty_accepted", False)),
         channel_error=data.get("channel_error"),
         next_poll_at=data.get("next_poll_at"),
+        privacy=_privacy_from_doc(data.get("privacy")),
+        resync=_resync_from_doc(data.get("resync")),
     )
 
 
@@ -75,6 +108,8 @@ def link_to_doc(link: Link) -> dict[str, Any]:
         "empty_accepted": link.empty_accepted,
         "channel_error": link.channel_error,
         "next_poll_at": link.next_poll_at,
+        "privacy": privacy_view(link.privacy),
+        "resync": resync_to_doc(link.resync),
     }
 
 
@@ -155,6 +190,11 @@ class FirestoreLinkStore:
             batch.batch.update(
                 self.client.document(link_path(uid, activity_type)), {"paused_reason": reason, "updated_at": now}
             )
+
+    def stage_resync(self, uow: UnitOfWork, uid: str, activity_type: str, resync: ResyncInfo) -> None:
+        batch = firestore_batch(uow)
+        batch.count()
+        batch.batch.update(self.client.document(link_path(uid, activity_type)), {"resync": resync_to_doc(resync)})
 
     def stage_import_run(
         self, uow: UnitOfWork, uid: str, activity_type: str, last_import: RunInfo, *,

@@ -30,6 +30,7 @@ from functions.core.models import (
     Link,
     OAuthState,
     PendingRevocation,
+    ResyncInfo,
     RunInfo,
     TokenSet,
     UserRecord,
@@ -241,6 +242,14 @@ class InMemoryLinkStore:
 
         memory_batch(uow).stage(apply)
 
+    def stage_resync(self, uow: UnitOfWork, uid: str, activity_type: str, resync: ResyncInfo) -> None:
+        def apply() -> None:
+            links = self.links.get(uid, {})
+            if activity_type not in links:
+                raise MissingDocument(f"users/{uid}/links/{activity_type} does not exist")
+            links[activity_type] = replace(links[activity_type], resync=resync)
+
+        memory_batch(uow).stage(apply)
 
     def stage_import_run(
         self, uow: UnitOfWork, uid: str, activity_type: str, last_import: RunInfo, *,

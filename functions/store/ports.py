@@ -25,6 +25,7 @@ from functions.core.models import (
     Link,
     OAuthState,
     PendingRevocation,
+    ResyncInfo,
     RunInfo,
     TokenSet,
     UserRecord,
@@ -114,6 +115,10 @@ class LinkStore(Protocol):
 
     def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
         """``paused_reason`` of existing links set or cleared (staged); nothing else changes."""
+        ...
+
+    def stage_resync(self, uow: UnitOfWork, uid: str, activity_type: str, resync: ResyncInfo) -> None:
+        """``resync`` of the link written (staged), nothing else; MissingDocument at commit if it is gone."""
         ...
 
     def stage_import_run(

@@ -10,18 +10,21 @@ from functions.bootstrap import services
 from functions.config import get_settings
 from functions.core.models import Identity
 from functions.core.oauth_state_rules import CONNECT_COOKIE, STATE_TTL
+from functions.services.resync_service import recreate_flag
 from functions.services.settings_service import expected_redirect_url
 from functions.services.status_service import needs_reauth_by_reason
 from functions.web.errors import ApiError, json_response
-from functions.web.router import ADMIN, USER, Route, Router, json_body
+from functions.web.router import ADMIN, USER, Route, Router, json_body, read_body
 from functions.web.views import (
     admin_status_view,
     calendar_view,
+    cleanup_preview_view,
     client_settings_view,
     disconnect_view,
     link_view,
     me_view,
     status_view,
+    unlink_view,
 )
 
 
@@ -63,9 +66,20 @@ def post_user_admin(request: Request, identity: Identity, uid: str) -> Response:
     return json_response({"uid": user.uid, "admin": user.admin})
 
 
+def flag_param(request: Request, name: str) -> bool:
+    """A true/false query parameter (absent: false); 400 naming it otherwise."""
+    value = request.args.get(name)
+    if value is None or value == "false":
+        return False
+    if value == "true":
+        return True
+    raise ApiError(400, "invalid_request", f"{name} must be true or false.", {"fields": {name: "true or false"}})
+
+
 def get_admin_status(request: Request, identity: Identity) -> Response:
+    attention = flag_param(request, "attention")
     rows = services().admin.users()
-    return json_response(admin_status_view(rows, needs_reauth_by_reason([row.status for row in rows])))
+    return json_response(admin_status_view(rows, needs_reauth_by_reason([row.status for row in rows]), attention))
 
 
 def post_connect(request: Request, identity: Identity) -> Response:
@@ -96,7 +110,9 @@ def post_calendars_refresh(request: Request, identity: Identity) -> Response:
 
 
 def get_links(request: Request, identity: Identity) -> Response:
-    return json_response({"links": [link_view(lk) for lk in services().links.list_links(identity)]})
+    status = services().status.my_status(identity)
+    links = sorted(status.links, key=lambda lk: lk.activity_type)
+    return json_response({"links": [link_view(lk, status.user.connection.status) for lk in links]})
 
 
 def put_link(request: Request, identity: Identity, activity_type: str) -> Response:
@@ -104,8 +120,20 @@ def put_link(request: Request, identity: Identity, activity_type: str) -> Respon
 
 
 def delete_link(request: Request, identity: Identity, activity_type: str) -> Response:
-    services().links.delete_link(identity, activity_type)
-    return Response(status=204)
+    """Without ``cleanup=true`` nothing in Google changes (204); with it, the exported events go too (200)."""
+    cleanup = flag_param(request, "cleanup")
+    result = services().link_cleanup.unlink(identity, activity_type, cleanup)
+    return json_response(unlink_view(result)) if cleanup else Response(status=204)
+
+
+def get_link_cleanup(request: Request, identity: Identity, activity_type: str) -> Response:
+    return json_response(cleanup_preview_view(services().link_cleanup.preview(identity, activity_type)))
+
+
+def post_link_resync(request: Request, identity: Identity, activity_type: str) -> Response:
+    recreate = recreate_flag(json_body(request) if read_body(request) else {})
+    link = services().resync.request(identity, activity_type, recreate)
+    return json_response(link_view(link), status=202)
 
 
 def get_status(request: Request, identity: Identity) -> Response:
@@ -127,6 +155,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/links", get_links, USER),
     Route("PUT", "/links/{activity_type}", put_link, USER, rest=True),
     Route("DELETE", "/links/{activity_type}", delete_link, USER, rest=True),
+    Route("GET", "/links/{activity_type}/cleanup", get_link_cleanup, USER, rest=True),
+    Route("POST", "/links/{activity_type}/resync", post_link_resync, USER, rest=True),
     Route("GET", "/status", get_status, USER),
 )
 

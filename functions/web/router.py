@@ -32,8 +32,9 @@ _PARAM = re.compile(r"\{([a-z_]+)\}")
 class Route:
     """``handler(request, identity, **path_params)``; ``path`` like ``/links/{activity_type}``.
 
-    With ``rest``, the last parameter takes the rest of the path, slashes included: a name such as
-    ``Google/events`` arrives percent-encoded (``%2F``) but the server hands the path over decoded.
+    With ``rest``, the last parameter takes the rest of the path up to any literal segments after it
+    (``/links/{activity_type}/resync``), slashes included: a name such as ``Google/events`` arrives
+    percent-encoded (``%2F``) but the server hands the path over decoded.
     """
 
     method: str
@@ -46,10 +47,11 @@ class Route:
     def __post_init__(self) -> None:
         parts = []
         segments = self.path.strip("/").split("/")
+        params = [index for index, segment in enumerate(segments) if _PARAM.fullmatch(segment)]
+        rest_index = params[-1] if self.rest and params else None
         for index, segment in enumerate(segments):
             param = _PARAM.fullmatch(segment)
-            last = index == len(segments) - 1
-            value = "[^/].*" if self.rest and last else "[^/]+"
+            value = "[^/].*" if index == rest_index else "[^/]+"
             parts.append(f"(?P<{param.group(1)}>{value})" if param else re.escape(segment))
         object.__setattr__(self, "pattern", re.compile(r"\A/" + "/".join(parts) + r"\Z", re.DOTALL))
 

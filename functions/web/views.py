@@ -5,17 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from functions.core.clock import isoformat
+from functions.core.link_status import LinkStatus, link_status
 from functions.core.models import (
     CalendarEntry,
     Connection,
+    ConnectionStatus,
     GoogleClientSettings,
     Identity,
     Link,
     PendingRevocation,
+    ResyncInfo,
     RunInfo,
     UserRecord,
 )
+from functions.core.privacy import privacy_view
 from functions.services.admin_service import AdminUserRow, row_email
+from functions.services.link_cleanup_service import CleanupPreview, UnlinkResult
 
 
 def connection_view(connection: Connection) -> dict[str, Any]:
@@ -46,7 +51,23 @@ def run_view(run: RunInfo) -> dict[str, Any] | None:
             "problems": list(run.problems)}
 
 
-def link_view(link: Link) -> dict[str, Any]:
+def link_status_view(status: LinkStatus) -> dict[str, Any]:
+    return {"state": str(status.state), "reason": status.reason, "message": status.message, "fix": status.fix}
+
+
+def resync_view(resync: ResyncInfo) -> dict[str, Any] | None:
+    if resync.state is None:
+        return None
+    return {
+        "state": str(resync.state), "requested_at": isoformat(resync.requested_at),
+        "started_at": isoformat(resync.started_at), "finished_at": isoformat(resync.finished_at),
+        "recreate_deleted": resync.recreate_deleted, "imported": resync.imported, "checked": resync.checked,
+        "missing": resync.missing, "recreated": resync.recreated, "unlinked": resync.unlinked, "error": resync.error,
+    }
+
+
+def link_view(link: Link, connection: ConnectionStatus | None = None) -> dict[str, Any]:
+    """A link with its one ``status`` (core/link_status.py; ``connection``: the user's, when known)."""
     return {
         "activity_type": link.activity_type,
         "calendar_id": link.calendar_id,
@@ -58,7 +79,20 @@ def link_view(link: Link) -> dict[str, Any]:
         "last_import": run_view(link.last_import),
         "last_error": link.last_error,
         "paused_reason": link.paused_reason,
+        "privacy": privacy_view(link.privacy),
+        "status": link_status_view(link_status(link, connection)),
+        "resync": resync_view(link.resync),
     }
+
+
+def cleanup_preview_view(preview: CleanupPreview) -> dict[str, Any]:
+    return {"activity_type": preview.activity_type, "calendar_id": preview.calendar_id,
+            "calendar_summary": preview.calendar_summary, "events": preview.events}
+
+
+def unlink_view(result: UnlinkResult) -> dict[str, Any]:
+    return {"activity_type": result.activity_type, "cleanup": result.cleanup, "deleted": result.deleted,
+            "failed": result.failed, "left": result.left}
 
 
 def status_view(user: UserRecord, links: list[Link]) -> dict[str, Any]:
@@ -66,7 +100,7 @@ def status_view(user: UserRecord, links: list[Link]) -> dict[str, Any]:
         "uid": user.uid,
         "email": user.email,
         "connection": connection_view(user.connection),
-        "links": [link_view(lk) for lk in sorted(links, key=lambda lk: lk.activity_type)],
+        "links": [link_view(lk, user.connection.status) for lk in sorted(links, key=lambda lk: lk.activity_type)],
     }
 
 
@@ -119,9 +153,21 @@ def admin_user_view(row: AdminUserRow) -> dict[str, Any]:
         "admin": bool(auth and auth.admin),
         "disabled": bool(auth and auth.disabled),
         "deleted": row.deleted,
+        "attention": needs_attention(row),
     }
 
 
-def admin_status_view(rows: list[AdminUserRow], needs_reauth: dict[str, int]) -> dict[str, Any]:
-    """Every user with their status, and how many must reconnect per reason."""
-    return {"users": [admin_user_view(row) for row in rows], "needs_reauth": needs_reauth}
+def needs_attention(row: AdminUserRow) -> bool:
+    """The admin's red mark: a link of the user in error or paused."""
+    connection = row.status.user.connection.status
+    return any(link_status(lk, connection).needs_attention for lk in row.status.links)
+
+
+def admin_status_view(rows: list[AdminUserRow], needs_reauth: dict[str, int], attention_only: bool = False
+                      ) -> dict[str, Any]:
+    """Every user with their status (only those needing attention with ``attention_only``), how many must
+    reconnect per reason, and how many need attention."""
+    flagged = [row for row in rows if needs_attention(row)]
+    shown = flagged if attention_only else rows
+    return {"users": [admin_user_view(row) for row in shown], "needs_reauth": needs_reauth,
+            "attention": len(flagged)}

@@ -23,9 +23,12 @@ from functions.core.models import (
     Link,
     OAuthState,
     PendingRevocation,
+    ResyncInfo,
+    ResyncState,
     TokenSet,
 )
 from functions.core.oauth_state_rules import EXPIRED_STATE, INVALID_STATE, new_oauth_state
+from functions.core.privacy import Privacy, PrivacyLevel
 from functions.core.settings_rules import DEFAULT_ACTIVITY_TYPES
 from functions.store.errors import AlreadyExists, MissingDocument, UnitOfWorkError
 from functions.store.ports import Stores
@@ -275,6 +278,23 @@ class StoreContract:
         with pytest.raises(MissingDocument):
             uow.commit()
         assert stores.links.list_links(ALICE.uid)[0].paused_reason is None
+
+    def test_privacy_and_resync_round_trip_and_resync_is_staged_alone(self, stores: Stores) -> None:
+        subset = Privacy(PrivacyLevel.SUBSET, ("subject", "location"))
+        written = stores.links.put_link_checked(
+            ALICE.uid, "Meeting", lambda current: replace(link(sync_token="tok"), privacy=subset))
+        assert stores.links.list_links(ALICE.uid) == [written]
+        info = ResyncInfo(ResyncState.DONE, requested_at=NOW, started_at=NOW, finished_at=NOW,
+                          recreate_deleted=True, imported=2, checked=5, missing=1, recreated=1, error=None)
+        uow = stores.unit_of_work()
+        stores.links.stage_resync(uow, ALICE.uid, "Meeting", info)
+        assert stores.links.list_links(ALICE.uid) == [written]  # staged, not applied
+        uow.commit()
+        assert stores.links.list_links(ALICE.uid) == [replace(written, resync=info)]
+        uow = stores.unit_of_work()
+        stores.links.stage_resync(uow, ALICE.uid, "Gone", info)
+        with pytest.raises(MissingDocument):
+            uow.commit()
 
     # --- pending revocations ---------------------------------------------------------------
     def test_a_pending_revocation_round_trips_per_user(self, stores: Stores) -> None:

@@ -96,7 +96,7 @@ def test_the_user_page_fits_the_screen(connected, pages_url, new_page, width: st
     page = sized(new_page, width)
     connect_in_browser(page, pages_url)
     row = page.locator('#links-body tr[data-type="Meeting"]')
-    row.locator("select").select_option(label=LONG_CALENDAR)
+    row.locator("select[name=calendar]").select_option(label=LONG_CALENDAR)
     row.locator('input[name="export"]').check()
     row.locator('button[data-save="Meeting"]').click()
     expect(row).to_contain_text("Linked to " + LONG_CALENDAR)
@@ -159,7 +159,7 @@ def test_import_existing_is_offered_only_with_import(connected, functions_url, p
 
     importing.check()
     existing.check()
-    row.locator("select").select_option(label="Calls")
+    row.locator("select[name=calendar]").select_option(label="Calls")
     row.locator('button[data-save="Call"]').click()
     expect(row).to_contain_text("Linked to Calls")
     expect(row.locator('input[name="import_existing"]')).to_be_checked()
@@ -212,7 +212,7 @@ def test_activity_types_with_accents_from_admin_to_user(connected, functions_url
     connect_in_browser(user, pages_url)
     for name, calendar in (("Réunion", LONG_CALENDAR), ("Google/events", "Calls")):
         row = user.locator("#links-body tr").filter(has=user.locator("th", has_text=re.compile("^" + re.escape(name))))
-        row.locator("select").select_option(label=calendar)
+        row.locator("select[name=calendar]").select_option(label=calendar)
         row.locator("button", has_text="Save").click()
         expect(row).to_contain_text("Linked to " + calendar)
     user.reload()

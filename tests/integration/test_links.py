@@ -28,6 +28,9 @@ def test_a_user_maps_activity_types_to_their_calendars(
         "last_import": None,
         "last_error": None,
         "paused_reason": None,
+        "privacy": {"level": "full", "fields": ["subject", "description", "location", "attendees"]},
+        "status": {"state": "synced", "reason": None, "message": None, "fix": None},
+        "resync": None,
     }
     changed = put(api, connected_user, "Meeting", calendar_id=calendars["CRM Meetings"], export=False)
     assert (changed.json()["export"], changed.json()["import"]) == (False, False)

@@ -233,6 +233,9 @@ def test_an_import_that_google_refuses_for_now_is_delivered_again(fleet: Fleet) 
 
 def test_a_resync_task_goes_to_the_resync_handler_or_is_refused(fleet: Fleet) -> None:
     task = SyncTask(TaskKind.RESYNC, "ana", "Meeting", "resync")
+    wired = fleet.services.worker.handle(task)  # the link controls' resync, wired in bootstrap
+    assert wired.refused is None and wired.counts.get("failed", 0) == 0
+    fleet.services.worker.resync = None
     assert fleet.services.worker.handle(task).refused == "resync is not available in this deployment"
 
     seen: list[SyncTask] = []

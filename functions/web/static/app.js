@@ -263,6 +263,7 @@
       renderConnection(answers[2].connection || answers[0].connection || {});
       renderNotice(answers[0]);
       renderLinks();
+      Object.keys(userState.links).forEach(pollResync);  // a resync still queued or running: follow it
     }).catch(function (error) {
       setText("#connection-error", errorText(error));
     });
@@ -370,7 +371,7 @@
       if (types.indexOf(type) < 0) types.push(type);
     });
     if (!types.length) {
-      body.appendChild(el("tr", {}, el("td", { colSpan: 7, className: "muted" }, "No activity types are set up yet.")));
+      body.appendChild(el("tr", {}, el("td", { colSpan: 8, className: "muted" }, "No activity types are set up yet.")));
       return;
     }
     types.forEach(function (type, index) {
@@ -395,13 +396,51 @@
     existing.title = importBox.checked ? "" : "Turn on Import first";
   }
 
+  // Privacy per link: which details the exported Google events show (issue 13).
+  var DETAILS = ["subject", "description", "location", "attendees"];
+  var PRIVACY_TEXT = { full: "All details", subset: "Some details", busy: "Busy only" };
+
+  function privacyCell(type, index, privacy) {
+    privacy = privacy || { level: "full", fields: DETAILS.slice() };
+    var select = el("select", { id: "privacy-" + index, name: "privacy" });
+    Object.keys(PRIVACY_TEXT).forEach(function (level) {
+      select.appendChild(el("option", { value: level, selected: privacy.level === level }, PRIVACY_TEXT[level]));
+    });
+    var chosen = privacy.level === "subset" ? privacy.fields : DETAILS;
+    var boxes = el("fieldset", { className: "privacy-fields", hidden: privacy.level !== "subset" },
+      el("legend", { className: "visually-hidden" }, "Details shown in Google for " + type));
+    DETAILS.forEach(function (detail) {
+      var id = "privacy-" + index + "-" + detail;
+      boxes.appendChild(el("label", { htmlFor: id, className: "small privacy-field" },
+        el("input", { type: "checkbox", id: id, name: "privacy_field", value: detail, checked: chosen.indexOf(detail) >= 0 }),
+        " " + detail));
+    });
+    return el("td", { className: "privacy-cell", dataset: { label: "Details in Google" } },
+      el("label", { htmlFor: select.id, className: "visually-hidden" }, "Details in Google for " + type),
+      select, boxes, fieldError("privacy", "privacy-" + index + "-error"));
+  }
+
+  function readPrivacy(row) {
+    var level = $("select[name=privacy]", row).value;
+    if (level !== "subset") return { level: level };
+    return {
+      level: level,
+      fields: $all("input[name=privacy_field]", row).filter(function (box) {
+        return box.checked;
+      }).map(function (box) {
+        return box.value;
+      })
+    };
+  }
+
   function linkRow(type, index, link, pending) {
     var known = userState.types.indexOf(type) >= 0;
     var values = pending || {
       calendar_id: link ? link.calendar_id : "",
       export: link ? !!link.export : false,
       import: link ? !!link.import : false,
-      import_existing: link ? !!link.import_existing : false
+      import_existing: link ? !!link.import_existing : false,
+      privacy: link ? link.privacy : null
     };
     var select = el("select", {
       id: "calendar-" + index, name: "calendar", dataset: { type: type },
@@ -418,11 +457,14 @@
       checkboxCell(type, index, "import", "Import events as type", values.import, "Import"),
       checkboxCell(type, index, "import_existing", "Import existing events as type", values.import && values.import_existing,
         "Import existing", !values.import),
+      privacyCell(type, index, values.privacy),
       el("td", { className: "nowrap row-actions" },
         el("button", { type: "button", textContent: "Save", dataset: { save: type } }),
-        link ? el("button", { type: "button", className: "link", textContent: "Unlink", dataset: { remove: type } }) : null),
+        link ? el("button", { type: "button", className: "secondary", textContent: "Resync now", dataset: { resync: type } }) : null,
+        link ? el("button", { type: "button", className: "link", textContent: "Unlink", dataset: { unlink: type } }) : null),
       el("td", { className: "row-status", dataset: { statusFor: type, label: "Status" } },
         linkStatus(link),
+        el("div", { className: "row-panel", dataset: { panelFor: type }, hidden: true }),
         el("p", { className: "row-message", dataset: { messageFor: type }, attrs: { role: "status", "aria-live": "polite" } })));
     if (pending) row.dataset.dirty = "true";
     syncImportExisting(row);
@@ -440,12 +482,32 @@
     return text;
   }
 
+  var STATE_TEXT = { synced: "Synced", syncing: "Syncing…", paused: "Paused", error: "Error" };
+
+  function resyncText(resync) {
+    if (!resync) return "";
+    if (resync.state === "queued") return "Resync queued…";
+    if (resync.state === "running") return "Resync running…";
+    var counts = resync.imported + " imported, " + resync.checked + " exported events checked, " +
+      resync.missing + " missing in Google" + (resync.recreated ? ", " + resync.recreated + " recreated" : "") +
+      (resync.unlinked ? ", " + resync.unlinked + " unlinked" : "");
+    if (resync.state === "failed") return "Last resync failed" + (resync.error ? ": " + resync.error : "") + ".";
+    return "Last resync " + formatTime(resync.finished_at) + ": " + counts + ".";
+  }
+
   function linkStatus(link) {
     var box = el("div", { className: "link-status" });
     if (!link || !link.calendar_id) {
       box.appendChild(el("span", { className: "muted" }, "Not linked"));
       return box;
     }
+    var status = link.status || { state: "synced" };
+    var badge = el("div", { className: "link-state state-" + status.state, dataset: { state: status.state, testid: "link-state" } },
+      el("strong", {}, STATE_TEXT[status.state] || status.state),
+      status.message ? " · " + status.message : "");
+    box.appendChild(badge);
+    if (status.fix) box.appendChild(el("div", { className: "small fix", dataset: { testid: "link-fix" } }, "Fix: " + status.fix));
+    if (link.resync) box.appendChild(el("div", { className: "small resync-progress", dataset: { resync: link.resync.state } }, resyncText(link.resync)));
     box.appendChild(el("div", { className: "linked" }, "Linked to " + (link.calendar_summary || link.calendar_id)));
     box.appendChild(el("div", { className: "small" }, runText("Last export", link.last_export)));
     if (link.last_export && link.last_export.error) {
@@ -470,7 +532,8 @@
       calendar_id: $("select[name=calendar]", row).value,
       export: $("input[name=export]", row).checked,
       import: $("input[name=import]", row).checked,
-      import_existing: $("input[name=import_existing]", row).checked
+      import_existing: $("input[name=import_existing]", row).checked,
+      privacy: readPrivacy(row)
     };
   }
 
@@ -502,6 +565,10 @@
 
   function onLinksChange(event) {
     var row = event.target.closest("tr[data-type]");
+    if (row && event.target.closest(".row-panel")) return;  // the resync / unlink choices are not link fields
+    if (row && event.target.name === "privacy") {
+      $(".privacy-fields", row).hidden = event.target.value !== "subset";
+    }
     if (row) {
       syncImportExisting(row);
       row.dataset.dirty = "true";
@@ -514,6 +581,153 @@
     if (!button) return;
     if (button.dataset.save !== undefined) saveLink(button.dataset.save, button);
     else if (button.dataset.remove !== undefined) removeLink(button.dataset.remove, button);
+    else if (button.dataset.resync !== undefined) askResync(button.dataset.resync);
+    else if (button.dataset.startResync !== undefined) startResync(button.dataset.startResync, button);
+    else if (button.dataset.unlink !== undefined) askUnlink(button.dataset.unlink, button);
+    else if (button.dataset.confirmUnlink !== undefined) confirmUnlink(button.dataset.confirmUnlink, button);
+    else if (button.dataset.cancelPanel !== undefined) closePanel(rowFor(button.dataset.cancelPanel));
+  }
+
+  function openPanel(row, children) {
+    var panel = $(".row-panel", row);
+    panel.textContent = "";
+    children.forEach(function (child) {
+      if (child) panel.appendChild(child);
+    });
+    panel.hidden = false;
+    var first = $("input, button", panel);
+    if (first) first.focus();
+    return panel;
+  }
+
+  function closePanel(row) {
+    var panel = row && $(".row-panel", row);
+    if (panel) {
+      panel.hidden = true;
+      panel.textContent = "";
+    }
+  }
+
+  function askResync(type) {
+    var row = rowFor(type);
+    clearRowErrors(row);
+    var id = "recreate-" + type.replace(/[^A-Za-z0-9_-]/g, "_");
+    openPanel(row, [
+      el("p", { className: "small" }, "Scan the calendar again in full and re-check every event exported to it."),
+      el("label", { htmlFor: id, className: "small" },
+        el("input", { type: "checkbox", id: id, name: "recreate_deleted" }),
+        " Recreate exported events that were deleted in Google (otherwise they are unlinked)"),
+      el("div", { className: "actions" },
+        el("button", { type: "button", textContent: "Start resync", dataset: { startResync: type } }),
+        el("button", { type: "button", className: "link", textContent: "Cancel", dataset: { cancelPanel: type } }))
+    ]);
+  }
+
+  function replaceRow(type, link, message, kind) {
+    var row = rowFor(type);
+    var index = $all("#links-body tr[data-type]").indexOf(row);
+    var fresh = linkRow(type, index, link, null);
+    row.replaceWith(fresh);
+    if (message) setMessage($(".row-message", fresh), message, kind);
+    return fresh;
+  }
+
+  var RESYNC_MESSAGE = { queued: "Resync queued.", running: "Resync running.", done: "Resync done.", failed: "Resync failed." };
+
+  function startResync(type, button) {
+    var row = rowFor(type);
+    var recreate = $("input[name=recreate_deleted]", row).checked;
+    busy(button, true, "Starting…");
+    api("POST", "links/" + encodeURIComponent(type) + "/resync", { recreate_deleted: recreate }).then(function (link) {
+      userState.links[type] = link;
+      var state = link.resync ? link.resync.state : "";
+      replaceRow(type, link, RESYNC_MESSAGE[state] || "", state === "failed" ? "error" : "ok");
+      pollResync(type);
+    }).catch(function (error) {
+      busy(button, false);
+      closePanel(row);
+      if (error && error.code === "rate_limited" && error.details && error.details.retry_after) {
+        setMessage($(".row-message", row), "A resync was started less than a minute ago; try again in " +
+          error.details.retry_after + " s.", "error");
+      } else {
+        showRowError(row, error);
+      }
+    });
+  }
+
+  // A queued or running resync (the worker does it): the link is read again until it has finished.
+  var polling = {};
+
+  function pollResync(type) {
+    var link = userState.links[type];
+    if (!link || !link.resync || (link.resync.state !== "queued" && link.resync.state !== "running")) return;
+    if (polling[type]) return;
+    polling[type] = true;
+    window.setTimeout(function () {
+      polling[type] = false;
+      api("GET", "links").then(function (answer) {
+        var fresh = (answer.links || []).filter(function (item) {
+          return item.activity_type === type;
+        })[0];
+        if (!fresh) return;
+        userState.links[type] = fresh;
+        var state = fresh.resync ? fresh.resync.state : "";
+        var row = rowFor(type);
+        if (row && row.dataset.dirty === "true") {
+          $(".link-status", row).replaceWith(linkStatus(fresh));  // keep what the user is editing
+        } else {
+          replaceRow(type, fresh, RESYNC_MESSAGE[state] || "", state === "failed" ? "error" : "ok");
+        }
+        pollResync(type);
+      }).catch(function () {
+        pollResync(type);
+      });
+    }, 2000);
+  }
+
+  function askUnlink(type, button) {
+    var row = rowFor(type);
+    clearNotices();
+    clearRowErrors(row);
+    busy(button, true, "Counting…");
+    api("GET", "links/" + encodeURIComponent(type) + "/cleanup").then(function (preview) {
+      busy(button, false);
+      var id = "cleanup-" + type.replace(/[^A-Za-z0-9_-]/g, "_");
+      var count = preview.events;
+      openPanel(row, [
+        el("p", { className: "small" }, "Unlink " + type + " from " + (preview.calendar_summary || preview.calendar_id) + "?"),
+        count ? el("label", { htmlFor: id, className: "small" },
+          el("input", { type: "checkbox", id: id, name: "cleanup" }),
+          " Also delete the " + count + (count === 1 ? " event" : " events") +
+          " calbridge exported to this calendar (imported and other events stay)")
+          : el("p", { className: "small muted" }, "calbridge has no exported events in this calendar to delete."),
+        el("div", { className: "actions" },
+          el("button", { type: "button", className: "danger", textContent: "Unlink", dataset: { confirmUnlink: type } }),
+          el("button", { type: "button", className: "link", textContent: "Cancel", dataset: { cancelPanel: type } }))
+      ]).dataset.count = String(count);
+    }).catch(function (error) {
+      busy(button, false);
+      showRowError(row, error);
+    });
+  }
+
+  function confirmUnlink(type, button) {
+    var row = rowFor(type);
+    var box = $("input[name=cleanup]", row);
+    var cleanup = !!(box && box.checked);
+    busy(button, true, cleanup ? "Deleting events…" : "Unlinking…");
+    api("DELETE", "links/" + encodeURIComponent(type) + (cleanup ? "?cleanup=true" : "")).then(function (answer) {
+      delete userState.links[type];
+      var text = "Unlinked. Nothing was changed in Google.";
+      if (cleanup && answer) {
+        text = "Unlinked. " + answer.deleted + (answer.deleted === 1 ? " event" : " events") + " deleted from Google" +
+          (answer.failed ? "; " + answer.failed + " could not be deleted" : "") + ".";
+      }
+      replaceRow(type, null, text, "ok");
+    }).catch(function (error) {
+      busy(button, false);
+      showRowError(row, error);
+    });
   }
 
   function saveLink(type, button) {
@@ -650,6 +864,7 @@
       setMessage($("#admin-users-message"), "");
       loadUsers();
     });
+    $("#admin-users-attention").addEventListener("change", loadUsers);
     $("#admin-users-body").addEventListener("click", onUsersClick);
 
     startAuth(function (user, isAdmin) {
@@ -785,9 +1000,11 @@
     var button = $("#admin-users-refresh");
     busy(button, true, "Loading…");
     setText("#admin-users-error", "");
-    api("GET", "admin/status").then(function (answer) {
+    var attention = $("#admin-users-attention").checked;
+    api("GET", "admin/status" + (attention ? "?attention=true" : "")).then(function (answer) {
       busy(button, false);
       renderUsers(answer.users || []);
+      setText("#admin-users-attention-count", "(" + (answer.attention || 0) + ")");
       var counts = answer.needs_reauth || {};
       var parts = Object.keys(counts).map(function (reason) {
         return counts[reason] + " " + (reason === "client_changed" ? "because the OAuth client changed" : "(" + reason + ")");
@@ -835,15 +1052,21 @@
         linksCell.appendChild(item);
         var runs = [runText("export", link.last_export), runText("import", link.last_import)].join(" · ");
         linksCell.appendChild(el("div", { className: "small muted" }, runs));
-        var errors = [link.last_error, link.last_export && link.last_export.error, link.last_import && link.last_import.error]
-          .filter(Boolean);
-        if (errors.length) linksCell.appendChild(el("div", { className: "small error-text" }, errors.join("; ")));
+        var status = link.status || { state: "synced" };
+        if (status.state === "error" || status.state === "paused") {
+          linksCell.appendChild(el("div", { className: "small error-text", dataset: { state: status.state } },
+            (status.state === "error" ? "Error: " : "Paused: ") + (status.message || status.reason || "")));
+        }
       });
 
       var who = el("th", { scope: "row", className: "user-cell" },
         el("div", { className: "user-name" }, user.display_name || user.email || user.uid || ""),
         user.display_name && user.email ? el("div", { className: "small user-email" }, user.email) : null,
         el("div", { className: "small muted" }, "uid ", el("code", { className: "uid" }, user.uid || "")));
+      if (user.attention) {
+        who.insertBefore(el("span", { className: "attention-mark", title: "A link is in error or paused",
+          dataset: { testid: "attention-mark" }, attrs: { role: "img", "aria-label": "Needs attention" } }, "●"), who.firstChild);
+      }
       if (user.disabled) who.appendChild(el("div", { className: "small error-text" }, "Disabled"));
       if (user.deleted) who.appendChild(el("div", { className: "small error-text" }, "Deleted from sign-in (data kept)"));
 
