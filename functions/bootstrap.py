@@ -20,6 +20,7 @@ from functions.services.export_service import ExportService
 from functions.services.google_events_service import GoogleEventsService
 from functions.services.import_service import ImportService
 from functions.services.link_service import LinkService
+from functions.services.notification_service import NotificationService
 from functions.services.ports import Adapters, IdentityPort
 from functions.services.settings_service import SettingsService
 from functions.services.status_service import StatusService
@@ -43,6 +44,7 @@ class Services:
         self.activities = ActivityService(adapters, self.export)
         self.groups = GroupService(adapters)
         self.imports = ImportService(adapters, self.calendar_access)
+        self.notifications = NotificationService(adapters, self.imports)
         self.google_events = GoogleEventsService(adapters, self.calendar_access, self.export)
 
     @property
@@ -62,8 +64,10 @@ def real_adapters() -> Adapters:
     from functions.store.firestore_client import new_firestore_client
     from functions.store.firestore_stores import FirestoreStores
 
+    public = get_settings().public_base_url
     return Adapters(
-        stores=FirestoreStores(new_firestore_client()), google=HttpGoogleGateway(), identity=FirebaseIdentity()
+        stores=FirestoreStores(new_firestore_client()), google=HttpGoogleGateway(), identity=FirebaseIdentity(),
+        push_address=public + "calendar_webhook" if public else None,
     )
 
 

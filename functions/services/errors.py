@@ -105,3 +105,11 @@ class UnknownGoogleEvent(DomainError):
 
 class AlreadyAdded(DomainError):
     """The Google event is in the CRM already (added or imported)."""
+
+
+class InvalidNotification(InvalidInput):
+    """A request to the push webhook that is not a well-formed Google notification."""
+
+
+class ForgedNotification(DomainError):
+    """A push notification whose channel token does not match the channel's."""

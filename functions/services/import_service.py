@@ -313,6 +313,8 @@ class ImportService:
         """One incremental (or full) import of one linked calendar; never raises for one calendar's trouble."""
         if link.paused_reason or not link.import_:
             return ImportReport(uid, link.activity_type, paused=link.paused_reason or "import_off")
+        if link.channel_id:  # push debounce: a notification from now on queues one more import (docs/push.md)
+            self.stores.channels.clear_import_claim(link.channel_id)
         with observability.sync_run("import", uid, link.calendar_id) as run:
             report = self._import(uid, link)
             for name, value in report.counts().items():

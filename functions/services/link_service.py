@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from functions.core.link_rules import (
@@ -13,6 +14,7 @@ from functions.core.link_rules import (
     find_calendar,
 )
 from functions.core.models import DISCONNECTED, Identity, Link
+from functions.core.poll_rules import next_poll_at
 from functions.services.channel_service import ChannelService
 from functions.services.errors import (
     CalendarInUse,
@@ -84,7 +86,8 @@ class LinkService:
             same_calendar = existing is not None and existing.calendar_id == calendar.id
             base = existing if existing is not None else Link(activity_type=activity_type, calendar_id=calendar.id)
             importing = same_calendar and base.import_ and base.import_since is not None
-            return Link(
+            keep_channel = same_calendar and wanted.import_
+            link = Link(
                 activity_type=activity_type,
                 calendar_id=calendar.id,
                 calendar_summary=calendar.summary,
@@ -94,8 +97,10 @@ class LinkService:
                 # import existing switched on: a full list again, so the events already there are imported
                 sync_token=base.sync_token if same_calendar and not (wanted.import_existing
                                                                      and not base.import_existing) else None,
-                channel_id=base.channel_id if same_calendar else None,
-                channel_expiry=base.channel_expiry if same_calendar else None,
+                # the channel goes with the calendar and with import (link_saved stops the one dropped here)
+                channel_id=base.channel_id if keep_channel else None,
+                channel_expiry=base.channel_expiry if keep_channel else None,
+                channel_error=base.channel_error if keep_channel else None,
                 last_export=base.last_export,
                 last_import=base.last_import,
                 last_error=base.last_error,
@@ -106,15 +111,15 @@ class LinkService:
                 # saving the link again after an emptied-calendar stop is the user saying "yes, it is empty"
                 empty_accepted=same_calendar and base.paused_reason == CALENDAR_EMPTIED,
             )
+            return replace(link, next_poll_at=next_poll_at(link, now))
 
         link = self.stores.links.put_link_checked(identity.uid, activity_type, decide)
         old = replaced[0] if replaced else None
-        if old is not None and old.calendar_id != link.calendar_id and old.channel_id:
-            self.channels.stop_channels(identity.uid, [old])
-        return link
+        # push: the old channel stopped if the calendar changed or import went off; watched if import is on
+        return self.channels.link_saved(identity.uid, old, link)
 
     def delete_link(self, identity: Identity, activity_type: str) -> None:
         self.require_activity_type(activity_type)
         removed = self.stores.links.delete_link(identity.uid, activity_type)
         if removed is not None and removed.channel_id:
-            self.channels.stop_channels(identity.uid, [removed])
+            self.channels.end_channels(identity.uid, [removed.channel_id])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.core import clock
 from functions.core.clock import isoformat
 from functions.core.models import (
     CalendarEntry,
@@ -15,6 +16,7 @@ from functions.core.models import (
     RunInfo,
     UserRecord,
 )
+from functions.core.push_rules import PushState, push_state
 from functions.services.admin_service import AdminUserRow, row_email
 
 
@@ -58,6 +60,17 @@ def link_view(link: Link) -> dict[str, Any]:
         "last_import": run_view(link.last_import),
         "last_error": link.last_error,
         "paused_reason": link.paused_reason,
+        "push": push_view(link),
+    }
+
+
+def push_view(link: Link) -> dict[str, Any]:
+    """Whether Google's changes arrive by push (live), or only by the scheduled import (refused, off)."""
+    state = push_state(link, clock.now())
+    return {
+        "state": str(state),
+        "expires_at": isoformat(link.channel_expiry) if state == PushState.LIVE else None,
+        "error": link.channel_error,
     }
 
 
