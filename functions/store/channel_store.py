@@ -43,6 +43,12 @@ def channel_from_doc(channel_id: str, data: dict[str, Any]) -> ChannelRecord:
     )
 
 
+def _field(path: str, op: str, value: Any) -> Any:
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    return FieldFilter(path, op, value)
+
+
 class FirestoreChannelStore:
     """Push channel records in Firestore."""
 
@@ -66,11 +72,11 @@ class FirestoreChannelStore:
         self.client.document(channel_path(channel_id)).delete()
 
     def list_for_user(self, uid: str) -> list[ChannelRecord]:
-        query = self.client.collection("channels").where("uid", "==", uid).limit(MAX_USER_CHANNELS)
+        query = self.client.collection("channels").where(filter=_field("uid", "==", uid)).limit(MAX_USER_CHANNELS)
         return [channel_from_doc(s.id, s.to_dict() or {}) for s in query.stream()]
 
     def list_expiring(self, before: datetime, limit: int) -> list[ChannelRecord]:
-        query = (self.client.collection("channels").where("expires_at", "<", before)
+        query = (self.client.collection("channels").where(filter=_field("expires_at", "<", before))
                  .order_by("expires_at").limit(limit))
         return [channel_from_doc(s.id, s.to_dict() or {}) for s in query.stream()]
 
