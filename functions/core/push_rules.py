@@ -21,6 +21,8 @@ CHANNEL_TTL = timedelta(days=7)  # what calbridge asks for; Google's maximum for
 RENEW_MARGIN = timedelta(hours=12)  # renew_channels (hourly) re-watches channels expiring sooner than this
 RENEWALS_PER_RUN = 200  # channels one renew_channels run takes on; the rest wait for the next run
 QUEUED_STALE = timedelta(minutes=15)  # a queued import that never started (lost task) no longer holds the burst
+INLINE_QUIET = 0.3  # seconds: without a queue, an import waits for this much quiet after the last notification
+INLINE_MAX_WAIT = 3.0  # seconds: ... but never longer than this
 
 MAX_HEADER_CHARS = 256  # every X-Goog header calbridge reads; longer is garbage
 RESOURCE_STATES = ("sync", "exists", "not_exists")
