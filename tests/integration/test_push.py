@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.conftest import Api, SignedIn
+from tests.integration.conftest import Api, ConnectFlow, SignedIn
 from tests.integration.test_openapi import validate
+from tests.support.consent import query_of
 
 WEEK = "?start=2026-12-01&end=2027-01-31"
 
@@ -204,3 +205,22 @@ def test_a_calendar_google_will_not_watch_is_linked_and_shown_refused(
     assert saved["push"]["state"] == "refused" and saved["push"]["expires_at"] is None
     assert "not supported" in saved["push"]["error"]
     assert sandbox.channels() == []
+
+
+def test_disconnect_stops_the_channels_and_connecting_again_watches_the_links(
+    api: Api, connected_user: SignedIn, calendars: dict[str, str], sandbox: Any, flow: ConnectFlow,
+) -> None:
+    user = connected_user
+    link(api, user, "Meeting", calendars["CRM Meetings"])
+    link(api, user, "Call", calendars["CRM Calls"], **{"import": False, "import_existing": False, "export": True})
+    assert len(sandbox.channels()) == 1
+    assert api.call("POST", "disconnect", user.token).status_code == 200
+    assert sandbox.channels() == []
+    pushes = {lk["activity_type"]: lk["push"]["state"] for lk in api.call("GET", "links", user.token).json()["links"]}
+    assert pushes == {"Call": "off", "Meeting": "off"}
+
+    assert query_of(flow.connect(user.token, user.email)) == {"connect": "success"}
+    (channel,) = sandbox.channels()  # only the link with import on
+    assert channel["calendar_id"] == calendars["CRM Meetings"]
+    pushes = {lk["activity_type"]: lk["push"]["state"] for lk in api.call("GET", "links", user.token).json()["links"]}
+    assert pushes == {"Call": "off", "Meeting": "live"}
