@@ -188,8 +188,13 @@ class ChannelService:
             if written is not None and written.channel_id and written.channel_id != channel.channel_id:
                 self.end_channels(channel.uid, [channel.channel_id])
                 run.renewed += 1
-            else:
-                run.failed += 1
+                continue
+            run.failed += 1
+            if channel.expires_at <= now:  # expired and not replaced: dropped, so it is not retried every hour
+                self.stores.links.update_channel(
+                    channel.uid, link.activity_type, link.calendar_id,
+                    lambda cur: _with_channel(cur, None, None, cur.channel_error, self.now()))
+                self.stores.channels.delete_channel(channel.channel_id)
         return run
 
 

@@ -302,3 +302,16 @@ def test_disconnect_stops_the_channels_at_google(queued: PushWorld) -> None:
     world.services.connect.disconnect(ALICE)
     assert world.control.channels() == [] and world.stores.channels.get_channel(channel_id) is None
     assert world.stored().channel_id is None
+
+
+def test_an_expired_channel_google_will_not_renew_is_dropped_and_shown_refused(queued: PushWorld) -> None:
+    world = queued
+    world.link()
+    world.control.inject_fault(status=403, path_contains="/events/watch", count=1, reason="forbidden")
+    expired = datetime.now(UTC) + CHANNEL_TTL + timedelta(hours=1)
+    renewing = build_services(Adapters(world.stores, in_process_gateway(world.sandbox), now=lambda: expired,
+                                       queue=world.queue, push_address=ADDRESS))
+    assert (renewing.channels.renew().failed, renewing.channels.renew().due) == (1, 0)  # not retried hourly
+    link = world.stored()
+    assert link.channel_id is None and push_state(link, expired) == PushState.REFUSED
+    assert link.next_poll_at == expired and world.stores.channels.list_for_user("alice") == []
