@@ -14,7 +14,7 @@ from flask import Request, Response, request
 
 from functions import observability
 from functions.config import get_settings
-from functions.web.errors import error_response, json_errors, not_implemented
+from functions.web.errors import error_response, json_errors
 
 
 @functions_framework.errorhandler(404)
@@ -72,7 +72,9 @@ def oauth_callback(request: Request) -> Response:
 @json_errors
 def calendar_webhook(request: Request) -> Response:
     """Google push notifications for watched calendars (authenticated by channel token)."""
-    return not_implemented("calendar_webhook")
+    from functions.web import webhook
+
+    return webhook.handle(request)
 
 
 @functions_framework.http
@@ -105,16 +107,18 @@ def import_events(request: Request) -> Response:
 @functions_framework.http
 @json_errors
 def renew_channels(request: Request) -> Response:
-    """Cloud Scheduler job (hourly): retry the Google revocations that are due; renewing push
-    channels that expire soon is NOT implemented yet (answered as such in the summary)."""
+    """Cloud Scheduler job (hourly): retry the Google revocations that are due, and renew the push
+    channels that expire soon (a new channel first, then the old one stopped)."""
     from functions.bootstrap import services
     from functions.web.errors import json_response
 
     run = services().connect.retry_revocations()
+    renewal = services().channels.renew()
     return json_response(
         {
             "revocations": {"due": run.due, "revoked": run.revoked, "failed": run.failed, "dropped": run.dropped},
-            "channels": {"renewed": 0, "status": "not_implemented", "message": "Channel renewal is not done yet."},
+            "channels": {"due": renewal.due, "renewed": renewal.renewed, "failed": renewal.failed,
+                         "stopped": renewal.stopped},
         }
     )
 

@@ -23,6 +23,7 @@ from functions.services.google_events_service import GoogleEventsService
 from functions.services.import_service import ImportService
 from functions.services.link_cleanup_service import LinkCleanupService
 from functions.services.link_service import LinkService
+from functions.services.notification_service import NotificationService
 from functions.services.ports import Adapters, IdentityPort
 from functions.services.resync_service import ResyncService
 from functions.services.settings_service import SettingsService
@@ -49,6 +50,7 @@ class Services:
         self.activity_writes = ActivityWriteService(adapters, self.export)
         self.groups = GroupService(adapters)
         self.imports = ImportService(adapters, self.calendar_access)
+        self.notifications = NotificationService(adapters, self.imports)
         self.google_events = GoogleEventsService(adapters, self.calendar_access, self.export)
         self.link_cleanup = LinkCleanupService(adapters, self.links, self.calendar_access)
         self.resync = ResyncService(adapters, self.links, self.imports, self.export, self.calendar_access)
@@ -76,9 +78,11 @@ def real_adapters() -> Adapters:
     from functions.store.firestore_stores import FirestoreStores
 
     settings = get_settings()
+    public = settings.public_base_url
     return Adapters(
         stores=FirestoreStores(new_firestore_client()), google=HttpGoogleGateway(), identity=FirebaseIdentity(),
         queue=PubSubTaskQueue(settings.require_project_id(), settings.sync_topic),
+        push_address=public + "calendar_webhook" if public else None,
     )
 
 

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
 
@@ -100,6 +101,20 @@ def out_tz(call: Call, cal: dict[str, Any]) -> Any:
             raise errors.invalid_parameter("timeZone", "Invalid time zone: " + call.params["timeZone"])
         return z
     return get_zone(cal["timeZone"])
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def webhook_address_allowed(address: str) -> bool:
+    """Google delivers only to HTTPS addresses. The sandbox's one exception: plain HTTP to a loopback
+    host, where the dev stack and the tests serve the functions (no certificate there)."""
+    parts = urlsplit(address)
+    if not parts.hostname:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 def events_resource_id(calendar_id: str) -> str:
@@ -231,8 +246,11 @@ def events_watch(call: Call, cid: str) -> Any:
     if body.get("type") not in ("web_hook", "webhook"):
         raise errors.invalid("Invalid value for: type", reason="invalid")
     address = body.get("address")
-    if not address or not isinstance(address, str) or not address.startswith(("http://", "https://")):
+    if not address or not isinstance(address, str):
         raise errors.required("Required", "resource.address")
+    if not webhook_address_allowed(address):
+        raise errors.invalid("WebHook callback must be HTTPS: " + address, reason="push.webhookUrlNotHttps",
+                             domain="push")
     token = body.get("token")
     if token is not None and len(token) > 256:
         raise errors.invalid("Channel token too long (at most 256 characters).")
@@ -248,6 +266,9 @@ def events_watch(call: Call, cid: str) -> Any:
         ttl = min(ttl, MAX_TTL)
     with sb.state.lock:
         cal = sb.service.resolve_calendar(call.email, cid)
+        if cal.get("_push_unsupported"):
+            raise errors.invalid("Push notifications are not supported by this resource.",
+                                 reason="pushNotSupportedForRequestedResource")
         if chan_id in sb.state.channels:
             raise errors.invalid(f"Channel id {chan_id} not unique", reason="channelIdNotUnique")
         expiration = int((time.time() + ttl) * 1000)

@@ -126,10 +126,16 @@ class SandboxControl:
     def accounts(self) -> list[dict[str, Any]]:
         return self._call("GET", "accounts")
 
-    def create_calendar(self, email: str, summary: str, time_zone: str | None = None) -> dict[str, Any]:
+    def create_calendar(
+        self, email: str, summary: str, time_zone: str | None = None, push_supported: bool = True
+    ) -> dict[str, Any]:
         """A secondary calendar ``<random>@group.calendar.google.com`` in email's calendarList,
-        in ``time_zone`` (default: the account's zone)."""
-        return self._call("POST", f"accounts/{_q(email)}/calendars", {"summary": summary, "time_zone": time_zone})
+        in ``time_zone`` (default: the account's zone). ``push_supported=False``: ``events.watch`` on it
+        answers 400 ``pushNotSupportedForRequestedResource``, as Google does for some calendars."""
+        body: dict[str, Any] = {"summary": summary, "time_zone": time_zone}
+        if not push_supported:
+            body["push_supported"] = False
+        return self._call("POST", f"accounts/{_q(email)}/calendars", body)
 
     # ------------------------------------------------------------ owner edits (as in Google's UI)
     def owner_insert_event(self, email: str, calendar_id: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -114,6 +114,8 @@ def create_calendar(email: str) -> Response:
         if email not in sb.state.accounts:
             return _fail(404, "unknown account")
         cal = sb.service.create_calendar(email, body.get("summary") or "Calendar", tz)
+        if body.get("push_supported") is False:  # like Google's holiday and birthday calendars
+            sb.state.calendars[cal["id"]]["_push_unsupported"] = True
         return json_response({k: v for k, v in cal.items() if not k.startswith("_")})
 
 

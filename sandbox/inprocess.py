@@ -180,6 +180,11 @@ class InProcessSandbox:
         session.mount(self.base_url, WsgiAdapter(self.app))
         return session
 
+    def deliver_push_to(self, base_url: str, app: Any) -> None:
+        """Push notifications to addresses under ``base_url`` go to the WSGI ``app`` in this process
+        (no socket), e.g. a test's receiver; other addresses are posted over the network as usual."""
+        self.app.extensions["sandbox"].push.session.mount(base_url, WsgiAdapter(app))
+
     def control(self) -> SandboxControl:
         """The control client (``/_sandbox/``), in-process."""
         control = SandboxControl(self.base_url)

@@ -25,7 +25,7 @@ class PushManager:
         self.state = state
         self._lock = threading.Lock()
         self._workers: dict[str, tuple[threading.Thread, queue.Queue[Any], threading.Event]] = {}
-        self._session = requests.Session()
+        self.session = requests.Session()  # InProcessSandbox.deliver_push_to mounts on it
 
     def live_channels(self, calendar_id: str | None = None) -> list[dict[str, Any]]:
         now_ms = int(time.time() * 1000)
@@ -116,7 +116,7 @@ class PushManager:
                 return
             status: int | None = None
             try:
-                resp = self._session.post(
+                resp = self.session.post(
                     ch["address"], data=b"", headers=headers, timeout=timeout, allow_redirects=False
                 )
                 status = resp.status_code

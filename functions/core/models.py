@@ -207,6 +207,7 @@ class ChannelRecord:
     token_hash: str
     expires_at: datetime
     activity_type: str | None = None
+    import_queued_at: datetime | None = None  # a notification queued an import that has not started yet
 
 
 @dataclass(frozen=True)

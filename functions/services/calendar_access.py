@@ -10,7 +10,7 @@ refreshed token saved; Google's refusals of the grant or the client turned into 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -49,6 +49,15 @@ class CalendarAccess:
         self.stores = adapters.stores
         self.google = adapters.google
         self.now = adapters.now
+        self.on_needs_reauth: list[Callable[[str], None]] = []  # e.g. ChannelService.forget_user
+
+    def _mark_needs_reauth(self, uid: str, error: str, reason: str) -> None:
+        self.stores.users.mark_needs_reauth(uid, error, reason, self.now())
+        for hook in self.on_needs_reauth:
+            try:
+                hook(uid)
+            except Exception:  # noqa: BLE001 - a hook's failure never hides the refusal itself
+                log.exception("needs_reauth hook for %s failed", uid)
 
     def open(self, uid: str) -> CalendarApi:
         """The user's Calendar port; NotConnected, NeedsReauth or NotConfigured when there can be none."""
@@ -62,7 +71,7 @@ class CalendarAccess:
         secrets = users.get_secrets(uid)
         if secrets is None or not secrets.refresh_token:
             error = "no usable refresh token is stored"
-            users.mark_needs_reauth(uid, error, NO_REFRESH_TOKEN, self.now())
+            self._mark_needs_reauth(uid, error, NO_REFRESH_TOKEN)
             raise needs_reauth_error(error, NO_REFRESH_TOKEN)
         refresh_token = secrets.refresh_token
 
@@ -88,7 +97,7 @@ class CalendarAccess:
             yield
         except InvalidGrant as exc:
             log.warning("Google refused the grant of %s (%s): user needs to reconnect", uid, exc.message)
-            self.stores.users.mark_needs_reauth(uid, exc.message, INVALID_GRANT, self.now())
+            self._mark_needs_reauth(uid, exc.message, INVALID_GRANT)
             raise needs_reauth_error(exc.message, INVALID_GRANT) from exc
         except InvalidClient as exc:
             self._client_refused(uid, exc)
@@ -103,7 +112,7 @@ class CalendarAccess:
                 f"calbridge now uses {current})"
             )
             log.warning("refresh for %s refused: the OAuth client changed; user needs to reconnect", uid)
-            self.stores.users.mark_needs_reauth(uid, error, CLIENT_CHANGED, self.now())
+            self._mark_needs_reauth(uid, error, CLIENT_CHANGED)
             raise needs_reauth_error(error, CLIENT_CHANGED) from exc
         raise GoogleRefusedClient(
             "Google refused calbridge's client settings; ask an admin to check them.", {"reason": exc.reason}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from functions.core.connection_rules import REVOCATIONS_PER_RUN, next_revocation_attempt, revocation_id
 from functions.core.link_rules import calendar_pause_changes
@@ -20,6 +20,7 @@ from functions.core.oauth_state_rules import (
     new_oauth_state,
 )
 from functions.core.pkce import code_challenge_s256, new_code_verifier
+from functions.core.poll_rules import next_poll_at
 from functions.google.errors import GoogleError
 from functions.services.calendar_access import CalendarAccess
 from functions.services.channel_service import ChannelService
@@ -126,6 +127,7 @@ class ConnectService:
             stores.links.stage_paused(uow, state.uid, calendar_pause_changes(links, calendars), now)
         stores.revocations.stage_deleted(uow, state.uid, superseded)
         uow.commit()
+        self.channels.watch_links(state.uid)  # push channels for the links with import on (never fails this)
         return None
 
     def refresh_calendars(self, identity: Identity) -> list[CalendarEntry]:
@@ -189,7 +191,9 @@ class ConnectService:
                 )
         uow = stores.unit_of_work()
         stores.users.stage_disconnected(uow, uid, now)
-        stores.links.stage_sync_cleared(uow, uid, [lk.activity_type for lk in links], now)
+        no_channel = {lk.activity_type: next_poll_at(replace(lk, channel_id=None, channel_expiry=None), now)
+                      for lk in links}
+        stores.links.stage_sync_cleared(uow, uid, [lk.activity_type for lk in links], now, no_channel)
         stores.channels.stage_deleted(uow, channel_ids)
         if pending is not None:
             stores.revocations.stage_pending(uow, pending)

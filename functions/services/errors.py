@@ -117,3 +117,9 @@ class LinkPaused(DomainError):
 
 class RateLimited(DomainError):
     """Asked again too soon (details: ``retry_after`` seconds)."""
+class InvalidNotification(InvalidInput):
+    """A request to the push webhook that is not a well-formed Google notification."""
+
+
+class ForgedNotification(DomainError):
+    """A push notification whose channel token does not match the channel's."""

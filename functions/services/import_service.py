@@ -338,6 +338,8 @@ class ImportService:
         a 410 (*Resync now*)."""
         if link.paused_reason or not link.import_:
             return ImportReport(uid, link.activity_type, paused=link.paused_reason or "import_off")
+        if link.channel_id:  # push debounce: a notification from now on queues one more import (docs/push.md)
+            self.stores.channels.clear_import_claim(link.channel_id)
         with observability.sync_run("import", uid, link.calendar_id) as run:
             report = self._import(uid, link, full)
             for name, value in report.counts().items():

@@ -90,6 +90,7 @@ class LinkService:
             same_calendar = existing is not None and existing.calendar_id == calendar.id
             base = existing if existing is not None else Link(activity_type=activity_type, calendar_id=calendar.id)
             importing = same_calendar and base.import_ and base.import_since is not None
+            keep_channel = same_calendar and wanted.import_
             link = Link(
                 activity_type=activity_type,
                 calendar_id=calendar.id,
@@ -100,8 +101,10 @@ class LinkService:
                 # import existing switched on: a full list again, so the events already there are imported
                 sync_token=base.sync_token if same_calendar and not (wanted.import_existing
                                                                      and not base.import_existing) else None,
-                channel_id=base.channel_id if same_calendar else None,
-                channel_expiry=base.channel_expiry if same_calendar else None,
+                # the channel goes with the calendar and with import (link_saved stops the one dropped here)
+                channel_id=base.channel_id if keep_channel else None,
+                channel_expiry=base.channel_expiry if keep_channel else None,
+                channel_error=base.channel_error if keep_channel else None,
                 last_export=base.last_export,
                 last_import=base.last_import,
                 last_error=base.last_error,
@@ -118,11 +121,10 @@ class LinkService:
 
         link = self.stores.links.put_link_checked(identity.uid, activity_type, decide)
         old = replaced[0] if replaced else None
-        if old is not None and old.calendar_id != link.calendar_id and old.channel_id:
-            self.channels.stop_channels(identity.uid, [old])
         if old is not None and old.calendar_id == link.calendar_id and old.privacy != link.privacy and link.export:
             self.reexport(identity.uid, link)
-        return link
+        # push: the old channel stopped if the calendar changed or import went off; watched if import is on
+        return self.channels.link_saved(identity.uid, old, link)
 
     def reexport(self, uid: str, link: Link) -> int:
         """The link's privacy changed: its live exported copies go back to the export queue, which rewrites
@@ -139,4 +141,4 @@ class LinkService:
         self.require_activity_type(activity_type)
         removed = self.stores.links.delete_link(identity.uid, activity_type)
         if removed is not None and removed.channel_id:
-            self.channels.stop_channels(identity.uid, [removed])
+            self.channels.end_channels(identity.uid, [removed.channel_id])

@@ -77,3 +77,4 @@ class Adapters:
     now: Callable[[], datetime] = clock.now
     identity: IdentityPort | None = None  # only the admin use cases and sign-in need it
     queue: TaskQueue | None = None  # per-user work (fan-out, push, resync); None = run work inline
+    push_address: str | None = None  # the calendar_webhook URL Google notifies; None = no push channels

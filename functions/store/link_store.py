@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from functions.store.ports import UnitOfWork
 from functions.store.unit_of_work import firestore_batch
 
 MAX_LINKS = 500
-SYNC_CLEARED: dict[str, Any] = {"sync_token": None, "channel_id": None, "channel_expiry": None}
+SYNC_CLEARED: dict[str, Any] = {"sync_token": None, "channel_id": None, "channel_expiry": None, "channel_error": None}
 
 
 def link_path(uid: str, activity_type: str) -> str:
@@ -176,11 +177,41 @@ class FirestoreLinkStore:
         ref.delete()
         return link_from_doc(activity_type, snapshot.to_dict() or {})
 
-    def stage_sync_cleared(self, uow: UnitOfWork, uid: str, activity_types: Iterable[str], now: datetime) -> None:
+    def stage_sync_cleared(
+        self, uow: UnitOfWork, uid: str, activity_types: Iterable[str], now: datetime,
+        next_poll: Mapping[str, datetime | None] | None = None,
+    ) -> None:
         batch = firestore_batch(uow)
+        polls = dict(next_poll or {})
         for activity_type in activity_types:
             batch.count()
-            batch.batch.update(self.client.document(link_path(uid, activity_type)), {**SYNC_CLEARED, "updated_at": now})
+            fields = {**SYNC_CLEARED, "updated_at": now}
+            if activity_type in polls:
+                fields["next_poll_at"] = polls[activity_type]
+            batch.batch.update(self.client.document(link_path(uid, activity_type)), fields)
+
+    def update_channel(
+        self, uid: str, activity_type: str, calendar_id: str, change: Callable[[Link], Link]
+    ) -> Link | None:
+        """The link's channel fields and ``next_poll_at`` as ``change`` returns them, in a transaction, if the
+        link still maps ``calendar_id``; the link as written, or None (gone, or moved to another calendar)."""
+        ref = self.client.document(link_path(uid, activity_type))
+
+        @transactional
+        def run(tx: Any) -> Link | None:
+            snapshot = ref.get(transaction=tx)
+            if not snapshot.exists:
+                return None
+            link = link_from_doc(activity_type, snapshot.to_dict() or {})
+            if link.calendar_id != calendar_id:
+                return None
+            new = change(link)
+            tx.update(ref, {"channel_id": new.channel_id, "channel_expiry": new.channel_expiry,
+                            "channel_error": new.channel_error, "next_poll_at": new.next_poll_at})
+            return replace(link, channel_id=new.channel_id, channel_expiry=new.channel_expiry,
+                           channel_error=new.channel_error, next_poll_at=new.next_poll_at)
+
+        return run(self.client.transaction())
 
     def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
         """``paused_reason`` of these links set (a reason) or cleared (None), staged; nothing else changes."""

@@ -216,19 +216,38 @@ class InMemoryLinkStore:
         with self.lock:
             return self.links.get(uid, {}).pop(activity_type, None)
 
-    def stage_sync_cleared(self, uow: UnitOfWork, uid: str, activity_types: Iterable[str], now: datetime) -> None:
+    def stage_sync_cleared(
+        self, uow: UnitOfWork, uid: str, activity_types: Iterable[str], now: datetime,
+        next_poll: Mapping[str, datetime | None] | None = None,
+    ) -> None:
         types = list(activity_types)
+        polls = dict(next_poll or {})
 
         def apply() -> None:
             links = self.links.get(uid, {})
             for activity_type in types:
                 if activity_type not in links:
                     raise MissingDocument(f"users/{uid}/links/{activity_type} does not exist")
-                links[activity_type] = replace(
-                    links[activity_type], sync_token=None, channel_id=None, channel_expiry=None, updated_at=now
-                )
+                link = replace(links[activity_type], sync_token=None, channel_id=None, channel_expiry=None,
+                               channel_error=None, updated_at=now)
+                if activity_type in polls:
+                    link = replace(link, next_poll_at=polls[activity_type])
+                links[activity_type] = link
 
         memory_batch(uow).stage(apply)
+
+    def update_channel(
+        self, uid: str, activity_type: str, calendar_id: str, change: Callable[[Link], Link]
+    ) -> Link | None:
+        with self.lock:
+            link = self.links.get(uid, {}).get(activity_type)
+            if link is None or link.calendar_id != calendar_id:
+                return None
+            new = change(link)
+            link = replace(link, channel_id=new.channel_id, channel_expiry=new.channel_expiry,
+                           channel_error=new.channel_error, next_poll_at=new.next_poll_at)
+            self.links[uid][activity_type] = link
+            return link
 
     def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
         wanted = dict(changes)
@@ -333,7 +352,34 @@ class InMemoryChannelStore:
 
     def resource_id(self, channel_id: str) -> str | None:
         channel = self.get_channel(channel_id)
-        return channel.resource_id if channel else None
+        return channel.resource_id if channel and channel.resource_id else None
+
+    def delete_channel(self, channel_id: str) -> None:
+        with self.lock:
+            self.channels.pop(channel_id, None)
+
+    def list_for_user(self, uid: str) -> list[ChannelRecord]:
+        with self.lock:
+            return [c for c in self.channels.values() if c.uid == uid]
+
+    def list_expiring(self, before: datetime, limit: int) -> list[ChannelRecord]:
+        with self.lock:
+            due = sorted((c for c in self.channels.values() if c.expires_at < before), key=lambda c: c.expires_at)
+            return due[:limit]
+
+    def claim_import(self, channel_id: str, now: datetime, stale_before: datetime) -> bool:
+        with self.lock:
+            channel = self.channels.get(channel_id)
+            if channel is None or (channel.import_queued_at is not None and channel.import_queued_at > stale_before):
+                return False
+            self.channels[channel_id] = replace(channel, import_queued_at=now)
+            return True
+
+    def clear_import_claim(self, channel_id: str) -> None:
+        with self.lock:
+            channel = self.channels.get(channel_id)
+            if channel is not None:
+                self.channels[channel_id] = replace(channel, import_queued_at=None)
 
     def stage_deleted(self, uow: UnitOfWork, channel_ids: Iterable[str]) -> None:
         ids = list(channel_ids)

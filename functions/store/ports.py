@@ -109,8 +109,20 @@ class LinkStore(Protocol):
 
     def delete_link(self, uid: str, activity_type: str) -> Link | None: ...
 
-    def stage_sync_cleared(self, uow: UnitOfWork, uid: str, activity_types: Iterable[str], now: datetime) -> None:
-        """Sync tokens and channel fields of these links cleared (staged); the links stay."""
+    def stage_sync_cleared(
+        self, uow: UnitOfWork, uid: str, activity_types: Iterable[str], now: datetime,
+        next_poll: Mapping[str, datetime | None] | None = None,
+    ) -> None:
+        """Sync tokens and channel fields (``channel_error`` too) of these links cleared (staged); the links
+        stay. ``next_poll`` gives the new ``next_poll_at`` of the links it names."""
+        ...
+
+    def update_channel(
+        self, uid: str, activity_type: str, calendar_id: str, change: Callable[[Link], Link]
+    ) -> Link | None:
+        """``channel_id``, ``channel_expiry``, ``channel_error`` and ``next_poll_at`` as ``change`` returns
+        them from the current link (a transaction), if the link still maps ``calendar_id``; the link written,
+        or None when it is gone or maps another calendar now."""
         ...
 
     def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
@@ -161,7 +173,26 @@ class ChannelStore(Protocol):
 
     def get_channel(self, channel_id: str) -> ChannelRecord | None: ...
 
-    def resource_id(self, channel_id: str) -> str | None: ...
+    def resource_id(self, channel_id: str) -> str | None:
+        """Google's resource id of a channel watched at Google (None if unknown, or not answered yet)."""
+        ...
+
+    def delete_channel(self, channel_id: str) -> None: ...
+
+    def list_for_user(self, uid: str) -> list[ChannelRecord]: ...
+
+    def list_expiring(self, before: datetime, limit: int) -> list[ChannelRecord]:
+        """Channels with ``expires_at < before``, the soonest first, at most ``limit``."""
+        ...
+
+    def claim_import(self, channel_id: str, now: datetime, stale_before: datetime) -> bool:
+        """The debounce marker: ``import_queued_at = now`` unless one set after ``stale_before`` is there
+        (a transaction). Whether it was set (False for an unknown channel)."""
+        ...
+
+    def clear_import_claim(self, channel_id: str) -> None:
+        """``import_queued_at`` cleared (the queued import starts); nothing for an unknown channel."""
+        ...
 
     def stage_deleted(self, uow: UnitOfWork, channel_ids: Iterable[str]) -> None: ...
 

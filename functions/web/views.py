@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.core import clock
 from functions.core.clock import isoformat
 from functions.core.link_status import LinkStatus, link_status
 from functions.core.models import (
@@ -19,6 +20,7 @@ from functions.core.models import (
     UserRecord,
 )
 from functions.core.privacy import privacy_view
+from functions.core.push_rules import PushState, push_state
 from functions.services.admin_service import AdminUserRow, row_email
 from functions.services.link_cleanup_service import CleanupPreview, UnlinkResult
 
@@ -82,6 +84,17 @@ def link_view(link: Link, connection: ConnectionStatus | None = None) -> dict[st
         "privacy": privacy_view(link.privacy),
         "status": link_status_view(link_status(link, connection)),
         "resync": resync_view(link.resync),
+        "push": push_view(link),
+    }
+
+
+def push_view(link: Link) -> dict[str, Any]:
+    """Whether Google's changes arrive by push (live), or only by the scheduled import (refused, off)."""
+    state = push_state(link, clock.now())
+    return {
+        "state": str(state),
+        "expires_at": isoformat(link.channel_expiry) if state == PushState.LIVE else None,
+        "error": link.channel_error,
     }
 
 

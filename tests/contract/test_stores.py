@@ -369,6 +369,63 @@ class StoreContract:
         assert stores.channels.get_channel("chan-1") == channel()
         assert stores.channels.resource_id("chan-1") == "res-1"
 
+    def test_channel_debounce_marker_is_claimed_once_until_cleared_or_stale(self, stores: Stores) -> None:
+        assert stores.channels.claim_import("chan-1", NOW, NOW - timedelta(minutes=15)) is False  # unknown
+        stores.channels.save_channel(channel())
+        assert stores.channels.claim_import("chan-1", NOW, NOW - timedelta(minutes=15)) is True
+        assert stores.channels.get_channel("chan-1").import_queued_at == NOW
+        later = NOW + timedelta(seconds=5)
+        assert stores.channels.claim_import("chan-1", later, later - timedelta(minutes=15)) is False
+        stores.channels.clear_import_claim("chan-1")
+        assert stores.channels.get_channel("chan-1").import_queued_at is None
+        assert stores.channels.claim_import("chan-1", later, later - timedelta(minutes=15)) is True
+        much_later = NOW + timedelta(minutes=20)  # the queued task was lost: a new one may go
+        assert stores.channels.claim_import("chan-1", much_later, much_later - timedelta(minutes=15)) is True
+        stores.channels.clear_import_claim("unknown")  # no error
+        record = stores.channels.get_channel("chan-1")
+        assert (record.uid, record.token_hash, record.resource_id) == (ALICE.uid, "hash", "res-1")
+
+    def test_channels_by_user_and_by_expiry(self, stores: Stores) -> None:
+        for i, days in enumerate((3, 1, 9)):
+            stores.channels.save_channel(replace(channel(f"chan-{i}"), expires_at=NOW + timedelta(days=days)))
+        stores.channels.save_channel(replace(channel("chan-bob", uid=BOB.uid), expires_at=NOW + timedelta(hours=1)))
+        soon = stores.channels.list_expiring(NOW + timedelta(days=4), 10)
+        assert [c.channel_id for c in soon] == ["chan-bob", "chan-1", "chan-0"]
+        first_two = stores.channels.list_expiring(NOW + timedelta(days=4), 2)
+        assert [c.channel_id for c in first_two] == ["chan-bob", "chan-1"]
+        assert sorted(c.channel_id for c in stores.channels.list_for_user(ALICE.uid)) == ["chan-0", "chan-1", "chan-2"]
+        stores.channels.delete_channel("chan-1")
+        stores.channels.delete_channel("chan-1")  # already gone: no error
+        assert sorted(c.channel_id for c in stores.channels.list_for_user(ALICE.uid)) == ["chan-0", "chan-2"]
+        pending = replace(channel("chan-pending"), resource_id="")  # saved before Google answered the watch
+        stores.channels.save_channel(pending)
+        assert stores.channels.resource_id("chan-pending") is None
+        assert stores.channels.get_channel("chan-pending") == pending
+
+    def test_update_channel_writes_only_channel_fields_and_only_on_the_same_calendar(self, stores: Stores) -> None:
+        stores.links.put_link_checked(ALICE.uid, "Meeting", lambda current: link(sync_token="tok", import_=True))
+        expiry = NOW + timedelta(days=7)
+        written = stores.links.update_channel(
+            ALICE.uid, "Meeting", "crm@group.calendar.google.com",
+            lambda cur: replace(cur, channel_id="chan-1", channel_expiry=expiry, channel_error=None,
+                                next_poll_at=NOW + timedelta(hours=6), sync_token="IGNORED", export=False))
+        (stored,) = stores.links.list_links(ALICE.uid)
+        assert stored == written
+        assert (stored.channel_id, stored.channel_expiry, stored.next_poll_at) == ("chan-1", expiry,
+                                                                                   NOW + timedelta(hours=6))
+        assert (stored.sync_token, stored.export) == ("tok", True)  # not channel fields: untouched
+        assert stores.links.update_channel(ALICE.uid, "Meeting", "other@group.calendar.google.com",
+                                           lambda cur: replace(cur, channel_id=None)) is None
+        assert stores.links.update_channel(ALICE.uid, "Call", "crm@group.calendar.google.com",
+                                           lambda cur: replace(cur, channel_id=None)) is None
+        assert stores.links.list_links(ALICE.uid)[0].channel_id == "chan-1"
+        uow = stores.unit_of_work()
+        stores.links.stage_sync_cleared(uow, ALICE.uid, ["Meeting"], NOW, {"Meeting": NOW})
+        uow.commit()
+        (cleared,) = stores.links.list_links(ALICE.uid)
+        assert (cleared.channel_id, cleared.channel_expiry, cleared.channel_error, cleared.next_poll_at) == (
+            None, None, None, NOW)
+
     # --- OAuth states -------------------------------------------------------------------
     def test_a_state_is_consumed_once(self, stores: Stores) -> None:
         state = new_oauth_state(ALICE.uid, "v" * 43, "nonce", NOW)

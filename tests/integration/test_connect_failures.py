@@ -88,11 +88,11 @@ def test_a_failed_revoke_keeps_the_grant_encrypted_and_the_scheduled_job_retries
     assert as_user.get(f"users/{connected_user.uid}/secrets/{doc_id}").status_code == 403
     assert as_user.list(f"users/{connected_user.uid}/secrets").status_code == 403
 
-    # The hourly job: not due yet, nothing sent to Google; channel renewal is marked not done.
+    # The hourly job: not due yet, nothing sent to Google; no channel expires soon.
     revokes = sandbox.request_counts().get("oauth.revoke", 0)
     summary = run_scheduled_job(functions_url)
     assert summary["revocations"] == {"due": 0, "revoked": 0, "failed": 0, "dropped": 0}
-    assert summary["channels"]["status"] == "not_implemented"
+    assert summary["channels"] == {"due": 0, "renewed": 0, "failed": 0, "stopped": 0}
     assert sandbox.request_counts().get("oauth.revoke", 0) == revokes
 
     # Due, Google still down: another attempt, later next time.

@@ -11,19 +11,6 @@ from tests.integration.conftest import CLIENT_ID, CLIENT_SECRET, Api, SignedIn
 from tests.integration.test_connect_flow import stored_tokens
 
 
-def watch(calendar_id: str, access_token: str, channel_id: str) -> dict[str, Any]:
-    """A push channel on the calendar, opened at the sandbox as the sync would open it."""
-    url = f"{get_settings().google_api_base_url}calendar/v3/calendars/{requests.utils.quote(calendar_id, safe='')}"
-    answer = requests.post(
-        url + "/events/watch",
-        json={"id": channel_id, "type": "web_hook", "address": "http://127.0.0.1:9/unused"},
-        headers={"Authorization": f"Bearer {access_token}"},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
 def test_disconnect_revokes_at_google_and_clears_secrets_but_keeps_links(
     api: Api, connected_user: SignedIn, calendars_of: Any, firestore_db: Any, sandbox: Any
 ) -> None:
@@ -31,13 +18,11 @@ def test_disconnect_revokes_at_google_and_clears_secrets_but_keeps_links(
     link = {"calendar_id": calendar_id, "export": True, "import": True, "import_existing": False}
     assert api.call("PUT", "links/Meeting", connected_user.token, link).status_code == 200
     tokens = stored_tokens(firestore_db, connected_user.uid)
-    channel = watch(calendar_id, tokens["access_token"], "calbridge-test-channel")
     link_ref = firestore_db.document(f"users/{connected_user.uid}/links/Meeting")
-    link_ref.update({"sync_token": "sync-1", "channel_id": channel["id"]})
-    firestore_db.document(f"channels/{channel['id']}").set(
-        {"owner_uid": connected_user.uid, "calendar_id": calendar_id, "resource_id": channel["resourceId"]}
-    )
+    link_ref.update({"sync_token": "sync-1"})
+    channel = {"id": link_ref.get().to_dict()["channel_id"]}  # import on: saving the link watched the calendar
     assert [c["id"] for c in sandbox.channels()] == [channel["id"]]
+    assert firestore_db.document(f"channels/{channel['id']}").get().exists
 
     answer = api.call("POST", "disconnect", connected_user.token)
 

@@ -20,6 +20,13 @@ def activities(functions_url: str) -> Api:
     return Api(functions_url + "activities/")
 
 
+@pytest.fixture(autouse=True)
+def no_push_delivery(sandbox: Any) -> None:
+    """These tests drive import by the scheduled job and count what one run does: the sandbox drops its
+    push notifications, so no webhook-run import races with them (push: tests/integration/test_push.py)."""
+    sandbox.configure(push_max_attempts=0)
+
+
 @pytest.fixture
 def run_import(run_job: Callable[[str], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
     return lambda: run_job("import_events")

@@ -31,9 +31,12 @@ def test_a_user_maps_activity_types_to_their_calendars(
         "privacy": {"level": "full", "fields": ["subject", "description", "location", "attendees"]},
         "status": {"state": "synced", "reason": None, "message": None, "fix": None},
         "resync": None,
+        "push": {"state": "live", "expires_at": answer.json()["push"]["expires_at"], "error": None},
     }
+    assert answer.json()["push"]["expires_at"] is not None
     changed = put(api, connected_user, "Meeting", calendar_id=calendars["CRM Meetings"], export=False)
     assert (changed.json()["export"], changed.json()["import"]) == (False, False)
+    assert changed.json()["push"] == {"state": "off", "expires_at": None, "error": None}  # import off: stopped
     assert put(api, connected_user, "Call", calendar_id=calendars["CRM Calls"], export=True).status_code == 200
 
     links = api.call("GET", "links", connected_user.token).json()["links"]

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from functions.web import activities_routes, api_routes, callback
+from functions.web import activities_routes, api_routes, callback, webhook
 from tests.integration.conftest import Api, SignedIn
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
@@ -40,10 +40,11 @@ def app_operations() -> dict[str, set[tuple[str, str]]]:
         "api": {(r.method.lower(), "/api" + r.path) for r in api_routes.ROUTES},
         "oauth_callback": {(m.lower(), "/oauth_callback" + p) for m, p in callback.ROUTES},
         "activities": {(r.method.lower(), "/activities" + r.path) for r in activities_routes.ROUTES},
+        "calendar_webhook": {(m.lower(), "/calendar_webhook" + p) for m, p in webhook.ROUTES},
     }
 
 
-@pytest.mark.parametrize("function", ["api", "oauth_callback", "activities"])
+@pytest.mark.parametrize("function", ["api", "oauth_callback", "activities", "calendar_webhook"])
 def test_the_spec_and_the_routers_list_the_same_routes(function: str) -> None:
     in_app = app_operations()[function]
     in_spec = spec_operations(function)
@@ -56,7 +57,7 @@ def test_the_spec_only_describes_http_functions_of_main() -> None:
 
     http_functions = {name for name, kind in function_signatures().items() if kind == "http"}
     described = {path.split("/")[1] for path in spec()["paths"]}
-    assert described == {"api", "oauth_callback", "pages", "activities"}
+    assert described == {"api", "oauth_callback", "pages", "activities", "calendar_webhook"}
     assert described <= http_functions
 
 

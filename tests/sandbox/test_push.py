@@ -162,3 +162,28 @@ def test_resource_id_is_the_watched_resources_and_stop_needs_the_pair(
     got = receiver.wait_for(4)
     assert got[-1]["headers"]["X-Goog-Channel-ID"] == "chan-new"
     assert got[-1]["headers"]["X-Goog-Resource-ID"] == old["resourceId"]
+
+
+@pytest.mark.parametrize("address", ["http://calbridge.example.com/calendar_webhook", "ftp://127.0.0.1/x",
+                                     "https:///no-host", "http://10.0.0.8/calendar_webhook"])
+def test_watch_refuses_an_address_google_would_not_deliver_to(api: Api, sandbox: SandboxControl, address: str) -> None:
+    body = {"id": "chan-http", "type": "web_hook", "address": address}
+    resp = api.call("calendar.events.watch", "POST", "calendars/primary/events/watch", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["errors"][0]["reason"] == "push.webhookUrlNotHttps"
+    assert sandbox.channels() == []
+
+
+def test_https_and_loopback_http_are_accepted(api: Api, sandbox: SandboxControl, receiver: Receiver) -> None:
+    watch(api, "https://calbridge.example.com/calendar_webhook", chan_id="chan-https")
+    watch(api, receiver.url.replace("127.0.0.1", "localhost"), chan_id="chan-loopback")
+    assert sorted(c["id"] for c in sandbox.channels()) == ["chan-https", "chan-loopback"]
+
+
+def test_a_calendar_without_push_refuses_watch(api: Api, sandbox: SandboxControl, receiver: Receiver) -> None:
+    cal = sandbox.create_calendar(ALICE, "Holidays", push_supported=False)
+    body = {"id": "chan-holidays", "type": "web_hook", "address": receiver.url}
+    resp = api.call("calendar.events.watch", "POST", f"calendars/{cal['id']}/events/watch", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["errors"][0]["reason"] == "pushNotSupportedForRequestedResource"
+    assert sandbox.channels() == []
