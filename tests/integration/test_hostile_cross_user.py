@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from functions.core.google_event_row import GoogleEventRow
 from functions.store.import_store import row_to_doc
@@ -152,7 +153,7 @@ def snapshot(db: Any, world: World) -> dict[str, Any]:
         for doc in collection.stream():
             docs[doc.reference.path] = doc.to_dict()
     for name in ("activities", "google_events"):
-        for doc in db.collection(name).where("owner_uid", "==", world.bob.uid).stream():
+        for doc in db.collection(name).where(filter=FieldFilter("owner_uid", "==", world.bob.uid)).stream():
             docs[doc.reference.path] = doc.to_dict()
     return docs
 
