@@ -8,6 +8,7 @@ raising, for the API layer to answer 400 with.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -219,7 +220,30 @@ def check_recurrence(lines: object) -> str | None:
         name = line.split(":", 1)[0].split(";", 1)[0].upper()
         if name not in RECURRENCE_PREFIXES:
             return f"recurrence line {line!r} is not RRULE, EXRULE, RDATE or EXDATE (no DTSTART: start is the time)"
+        if name in ("RRULE", "EXRULE") and not _until_is_usable(line.split(":", 1)[1]):
+            return (f"recurrence line {line!r}: UNTIL must be a date (YYYYMMDD or YYYYMMDDTHHMMSSZ) "
+                    "from 0001-01-02 to 9999-12-30")
     return None
+
+
+_UNTIL_PART = re.compile(r"(?:^|;)UNTIL=([^;]*)", re.IGNORECASE)
+_UNTIL_VALUE = re.compile(r"(\d{8})(?:T(\d{6})Z?)?", re.IGNORECASE)
+
+
+def _until_is_usable(rule: str) -> bool:
+    """Whether the rule's UNTIL, if any, is a real date (-time) from 0001-01-02 to 9999-12-30: the series' end
+    (range_end = UNTIL plus one instance and a day) must not overflow."""
+    for part in _UNTIL_PART.findall(rule):
+        value = _UNTIL_VALUE.fullmatch(part)
+        if value is None:
+            return False
+        try:
+            until = datetime.strptime(value.group(1) + (value.group(2) or "000000"), "%Y%m%d%H%M%S")
+        except ValueError:
+            return False
+        if not date(1, 1, 2) <= until.date() <= date(9999, 12, 30):
+            return False
+    return True
 
 
 def check_exceptions(

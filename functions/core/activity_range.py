@@ -48,4 +48,6 @@ def activity_range(activity: Activity) -> tuple[datetime, datetime]:
     until = _until(activity.content.recurrence)
     if until is None:
         return start, FOREVER
+    if until >= FOREVER - (end - start) - timedelta(days=1):  # a series to the end of time (no overflow)
+        return start, FOREVER
     return start, max(end, until + (end - start) + timedelta(days=1))

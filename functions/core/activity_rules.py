@@ -76,24 +76,35 @@ def _text(body: Mapping[str, Any], name: str, limit: int, errors: dict[str, str]
     return value
 
 
+# The days an activity may use: a day inside Python's (and Firestore's) date range at either end, so shifting
+# an instant to UTC or to the activity's zone, or an all-day end to Google's exclusive end, never overflows.
+EARLIEST_DAY = date(1, 1, 2)
+LATEST_DAY = date(9999, 12, 30)
+DAY_RANGE = f"between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
+
+
 def parse_instant(value: object) -> datetime | None:
-    """An RFC 3339 date-time with an offset (``Z`` or ``+01:00``), or None."""
+    """An RFC 3339 date-time with an offset (``Z`` or ``+01:00``) on a day of [EARLIEST_DAY, LATEST_DAY] in UTC,
+    or None."""
     if not isinstance(value, str) or "T" not in value:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
+        in_utc = parsed.astimezone(UTC) if parsed.utcoffset() is not None else None
+    except (ValueError, OverflowError):  # OverflowError: year 1 east of UTC, year 9999 west of it
         return None
-    return parsed if parsed.utcoffset() is not None else None
+    return parsed if in_utc is not None and EARLIEST_DAY <= in_utc.date() <= LATEST_DAY else None
 
 
 def parse_day(value: object) -> date | None:
+    """A ``YYYY-MM-DD`` date of [EARLIEST_DAY, LATEST_DAY], or None."""
     if not isinstance(value, str) or len(value) != 10:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         return None
+    return day if EARLIEST_DAY <= day <= LATEST_DAY else None
 
 
 def _time(
@@ -109,7 +120,7 @@ def _time(
         end_date = parse_day(body.get("end_date", body.get("start_date")))
         for name, value in (("start_date", start_date), ("end_date", end_date)):
             if value is None:
-                errors[prefix + name] = f"{name} must be a date (YYYY-MM-DD) for an all-day activity."
+                errors[prefix + name] = f"{name} must be a date (YYYY-MM-DD) {DAY_RANGE} for an all-day activity."
         if start_date is None or end_date is None:
             return None
         problem = check_all_day(start_date, end_date)
@@ -120,7 +131,8 @@ def _time(
     start, end = parse_instant(body.get("start")), parse_instant(body.get("end"))
     for name, value in (("start", start), ("end", end)):
         if value is None:
-            errors[prefix + name] = f"{name} must be a date-time with an offset (e.g. 2026-12-07T09:00:00+01:00)."
+            errors[prefix + name] = (f"{name} must be a date-time with an offset (e.g. 2026-12-07T09:00:00+01:00) "
+                                     f"{DAY_RANGE}.")
     time_zone = zone if zone is not None else body.get("time_zone")
     problem = check_time_zone(time_zone)
     if problem:

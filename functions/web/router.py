@@ -121,7 +121,7 @@ def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object; 400 ``invalid_json`` (saying why) otherwise, 413 if too large."""
     data = read_body(request)
     try:
-        body = json.loads(data.decode("utf-8")) if data else None
+        body = json.loads(data.decode("utf-8"), parse_constant=_reject_constant) if data else None
     except UnicodeDecodeError as exc:
         raise ApiError(400, "invalid_json", "The request body is not UTF-8.") from exc
     except RecursionError as exc:
@@ -130,4 +130,40 @@ def json_body(request: Request) -> dict[str, Any]:
         raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}.") from exc
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    unstorable = unstorable_text(body)
+    if unstorable:
+        raise ApiError(400, "invalid_json", "The request body holds text that cannot be stored or sent to Google: "
+                       "a lone UTF-16 surrogate or a NUL character.", {"fields": unstorable})
     return body
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+# A lone surrogate (an unpaired "\ud800" escape) cannot be encoded as UTF-8, so Firestore and Google refuse it;
+# NUL ends strings in too many places to be kept safely.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text(value: Any) -> dict[str, str]:
+    """Where a parsed JSON value holds a lone surrogate or NUL (in a key or a string), as ``{path: message}``
+    with paths like ``subject`` or ``attendees[0].display_name``; empty when it holds none. Iterative: a body
+    nested as deep as the parser allows must not exhaust the stack here."""
+    found: dict[str, str] = {}
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                found[path or "body"] = "holds a lone surrogate or a NUL character."
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                where = f"{path}.{key}" if path else str(key)
+                if _UNSTORABLE.search(str(key)):
+                    found[_UNSTORABLE.sub("?", where)] = "a field name with a lone surrogate or a NUL character."
+                else:
+                    pending.append((where, child))
+        elif isinstance(item, list):
+            pending.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+    return found
