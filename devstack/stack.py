@@ -67,10 +67,22 @@ class LocalStack:
             with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
                 for future in [pool.submit(waiters[n], self.processes[n]) for n in self.parts]:
                     future.result()
+            if "pubsub" in self.processes:
+                self._create_sync_topic()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _create_sync_topic(self) -> None:
+        """The topic the jobs, the webhook and Resync publish to exists from the start, as Terraform makes it in
+        production (publishing to a missing topic fails)."""
+        from functions.config import get_settings
+
+        topic = f"{self.url('pubsub')}v1/projects/{self.project_id}/topics/{get_settings().sync_topic}"
+        answer = requests.put(topic, json={}, timeout=30)
+        if answer.status_code not in (200, 409):  # 409: already there
+            raise StackError(f"could not create the Pub/Sub topic {topic}: {answer.status_code} {answer.text[:200]}")
 
     def _start_trigger(self, relay_port: int) -> None:
         """The relay on the port the emulator was given, and the trigger registered (the emulator's first

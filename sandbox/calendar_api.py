@@ -266,7 +266,7 @@ def events_watch(call: Call, cid: str) -> Any:
         ttl = min(ttl, MAX_TTL)
     with sb.state.lock:
         cal = sb.service.resolve_calendar(call.email, cid)
-        if cal.get("_push_unsupported"):
+        if cal.get("_push_unsupported") or not sb.state.push_supported:
             raise errors.invalid("Push notifications are not supported by this resource.",
                                  reason="pushNotSupportedForRequestedResource")
         if chan_id in sb.state.channels:

@@ -53,10 +53,15 @@ class SandboxControl:
         push_max_attempts: int | None = None,
         access_token_ttl: int | None = None,
         updated_min_horizon_days: float | None = None,
+        push_supported: bool | None = None,
     ) -> dict[str, Any]:
-        """Tune push retry backoff / attempts, the TTL of access tokens issued from now on, and how
-        far back ``updatedMin`` may reach (days; older answers 410 ``updatedMinTooLongAgo``)."""
+        """Tune push retry backoff / attempts, the TTL of access tokens issued from now on, how
+        far back ``updatedMin`` may reach (days; older answers 410 ``updatedMinTooLongAgo``), and whether
+        any calendar accepts ``events.watch`` (False: all refuse it as Google's holiday calendars do; reset
+        sets it back)."""
         body: dict[str, Any] = {}
+        if push_supported is not None:
+            body["push_supported"] = push_supported
         if push_retry_base_seconds is not None:
             body["push_retry_base_seconds"] = push_retry_base_seconds
         if push_max_attempts is not None:

@@ -53,8 +53,13 @@ def config() -> Response:
             sb.state.access_token_ttl = int(body["access_token_ttl"])
         if "updated_min_horizon_days" in body:
             sb.state.updated_min_horizon_days = float(body["updated_min_horizon_days"])
+        if "push_supported" in body:
+            if not isinstance(body["push_supported"], bool):
+                return _fail(400, "push_supported must be true or false")
+            sb.state.push_supported = body["push_supported"]
         return json_response(
             {
+                "push_supported": sb.state.push_supported,
                 "push_retry_base_seconds": sb.state.push_retry_base,
                 "push_max_attempts": sb.state.push_max_attempts,
                 "access_token_ttl": sb.state.access_token_ttl,

@@ -47,6 +47,7 @@ class State:
         self.default_push_retry_base = 0.5
         self.push_retry_base = 0.5
         self.push_max_attempts = 6
+        self.push_supported = True  # False: every calendar refuses events.watch (a test knob)
         self.push_timeout = 5.0
         self.updated_min_horizon_days = DEFAULT_UPDATED_MIN_HORIZON_DAYS
         self.log: list[dict[str, Any]] = []
@@ -82,6 +83,7 @@ class State:
             self.auth_requests = {}
             self.push_retry_base = self.default_push_retry_base
             self.push_max_attempts = 6
+            self.push_supported = True
             self.access_token_ttl = self.default_access_token_ttl
             self.updated_min_horizon_days = DEFAULT_UPDATED_MIN_HORIZON_DAYS
             self.dirty = True

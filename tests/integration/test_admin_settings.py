@@ -110,5 +110,8 @@ def test_a_secret_google_could_not_have_issued_is_a_400(
                           headers={"Authorization": f"Bearer {admin.token}", "Content-Type": "application/json"})
     assert answer.status_code == 400, answer.text
     error = answer.json()["error"]
-    assert error["code"] == "invalid_settings" and list(error["details"]["fields"]) == ["client_secret"]
-    assert "printable ASCII" in error["details"]["fields"]["client_secret"]
+    assert list(error["details"]["fields"]) == ["client_secret"]
+    if secret == "GOCSPX-\ud800":  # no text at all: every JSON body refuses a lone surrogate (web/router.py)
+        assert error["code"] == "invalid_json"
+    else:
+        assert error["code"] == "invalid_settings" and "printable ASCII" in error["details"]["fields"]["client_secret"]

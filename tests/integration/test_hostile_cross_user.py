@@ -37,6 +37,7 @@ class World:
     bob_calendar: str
     bob_row: str
     alice_row: str
+    bob_channel: str
 
     def call(self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None,
              token: str | None = None) -> requests.Response:
@@ -77,6 +78,13 @@ def _own_route(method: str, path: str) -> Callable[[World], None]:
     return lambda world: mentions_no_bob(world.call(method, path, {} if method == "POST" else None), world)
 
 
+def _forged_notification(world: World) -> None:
+    """A knows B's channel id (say, from a leaked log) and forges Google's notification: 403, no import."""
+    headers = {"X-Goog-Channel-ID": world.bob_channel, "X-Goog-Channel-Token": "forged-by-alice",
+               "X-Goog-Resource-ID": "any", "X-Goog-Resource-State": "exists", "X-Goog-Message-Number": "2"}
+    answer = requests.post(world.functions_url + "calendar_webhook/", headers=headers, timeout=30)
+    refused(answer, 403, "forbidden")
+
 # method + path of the spec -> what A does with B's data there, and what must happen.
 ATTACKS: dict[tuple[str, str], Callable[[World], None]] = {
     ("get", "/api/me"): _own_route("GET", "/api/me"),
@@ -89,6 +97,12 @@ ATTACKS: dict[tuple[str, str], Callable[[World], None]] = {
     ("put", "/api/links/{activity_type}"): lambda w: refused(
         w.call("PUT", "/api/links/Meeting", {"calendar_id": w.bob_calendar, "export": True, "import": True}),
         422, "unknown_calendar"),
+    # A previews the cleanup of and resyncs "their" Meeting link: about A's link only.
+    ("get", "/api/links/{activity_type}/cleanup"): lambda w: mentions_no_bob(
+        w.call("GET", "/api/links/Meeting/cleanup"), w),
+    ("post", "/api/links/{activity_type}/resync"): lambda w: mentions_no_bob(
+        w.call("POST", "/api/links/Meeting/resync", {}), w),
+    ("post", "/calendar_webhook/"): _forged_notification,
     # A deletes "their" Meeting link: B's is another document and stays (checked by the snapshot).
     ("delete", "/api/links/{activity_type}"): lambda w: mentions_no_bob(w.call("DELETE", "/api/links/Meeting"), w),
     ("get", "/activities/"): lambda w: refused(
@@ -177,7 +191,11 @@ def world(functions_url: str, api: Api, flow: ConnectFlow, connected_user: Signe
     rows = {who.uid: _row(who.uid, f"ev{who.uid[:6].lower()}", who.email) for who in (alice, bob)}
     for row in rows.values():
         firestore_db.document(f"google_events/{row.id}").set(row_to_doc(row))
-    return World(functions_url, alice, bob, created.json()["id"], bob_calendar, rows[bob.uid].id, rows[alice.uid].id)
+    channels = firestore_db.collection("channels").where(filter=FieldFilter("uid", "==", bob.uid)).get()
+    assert len(channels) == 1, "B's link with import on has a push channel"
+    return World(functions_url, alice, bob, created.json()["id"], bob_calendar, rows[bob.uid].id, rows[alice.uid].id,
+                 channels[0].id)
+
 
 
 def test_user_a_reaches_nothing_of_user_b_through_any_route(world: World, firestore_db: Any, sandbox: Any) -> None:

@@ -22,9 +22,11 @@ def activities(functions_url: str) -> Api:
 
 @pytest.fixture(autouse=True)
 def no_push_delivery(sandbox: Any) -> None:
-    """These tests drive import by the scheduled job and count what one run does: the sandbox drops its
-    push notifications, so no webhook-run import races with them (push: tests/integration/test_push.py)."""
-    sandbox.configure(push_max_attempts=0)
+    """These tests drive import by the scheduled job and count what one run does. Their calendars refuse
+    push, as Google's holiday calendars do: no webhook-run import races with the job, and the job polls
+    them at every tick (a link with a live channel waits for the 6-hour safety net: docs/fanout.md; push
+    itself: tests/integration/test_push.py)."""
+    sandbox.configure(push_supported=False)
 
 
 @pytest.fixture

@@ -187,3 +187,15 @@ def test_a_calendar_without_push_refuses_watch(api: Api, sandbox: SandboxControl
     assert resp.status_code == 400, resp.text
     assert resp.json()["error"]["errors"][0]["reason"] == "pushNotSupportedForRequestedResource"
     assert sandbox.channels() == []
+
+
+def test_with_push_switched_off_every_calendar_refuses_watch_until_reset(
+    api: Api, sandbox: SandboxControl, receiver: Receiver
+) -> None:
+    assert sandbox.configure(push_supported=False)["push_supported"] is False
+    body = {"id": "chan-off", "type": "web_hook", "address": receiver.url}
+    resp = api.call("calendar.events.watch", "POST", "calendars/primary/events/watch", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["errors"][0]["reason"] == "pushNotSupportedForRequestedResource"
+    sandbox.reset()
+    assert sandbox.configure()["push_supported"] is True
