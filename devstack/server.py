@@ -124,8 +124,14 @@ class Ticker:
             except requests.RequestException as exc:
                 log.warning("scheduled %s failed: %s", name, exc)
 
-    def stop(self) -> None:
+    def stop(self, delete_subscription: bool = False) -> None:
+        """Stop pulling; with ``delete_subscription``, also drop the subscription (a per-test pump's own)."""
         self.stop_event.set()
+        if delete_subscription:
+            try:
+                self._subscriber.delete_subscription(subscription=self._subscription_path)
+            except Exception as exc:  # noqa: BLE001 - the emulator may be gone already
+                log.debug("delete subscription: %s", exc)
 
 
 @dataclass
@@ -137,6 +143,7 @@ class PubSubPump:
     topic: str
     subscription: str = "calbridge-sync-worker"
     stop_event: threading.Event = field(default_factory=threading.Event)
+    delivered: int = 0  # messages the worker accepted (2xx), so acknowledged
 
     def start(self) -> PubSubPump:
         from google.api_core.exceptions import AlreadyExists
@@ -169,8 +176,12 @@ class PubSubPump:
                 self.stop_event.wait(1)
                 continue
             acks = [m.ack_id for m in response.received_messages if self._deliver(m.message)]
+            self.delivered += len(acks)
             if acks:
-                self._subscriber.acknowledge(subscription=self._subscription_path, ack_ids=acks)
+                try:
+                    self._subscriber.acknowledge(subscription=self._subscription_path, ack_ids=acks)
+                except Exception as exc:  # noqa: BLE001 - unacknowledged: Pub/Sub delivers again, as in production
+                    log.debug("acknowledge: %s", exc)
 
     def _deliver(self, message: Any) -> bool:
         data = {
@@ -195,5 +206,11 @@ class PubSubPump:
             return False
         return answer.status_code < 300
 
-    def stop(self) -> None:
+    def stop(self, delete_subscription: bool = False) -> None:
+        """Stop pulling; with ``delete_subscription``, also drop the subscription (a per-test pump's own)."""
         self.stop_event.set()
+        if delete_subscription:
+            try:
+                self._subscriber.delete_subscription(subscription=self._subscription_path)
+            except Exception as exc:  # noqa: BLE001 - the emulator may be gone already
+                log.debug("delete subscription: %s", exc)

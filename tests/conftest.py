@@ -58,6 +58,25 @@ def export_on_write(stack: LocalStack, functions_url: str):  # -> devstack.fires
 
 
 @pytest.fixture
+def pubsub_pump(stack: LocalStack, functions_url: str):  # -> devstack.server.PubSubPump
+    """Tasks published on the sync topic reach ``sync_worker`` over HTTP as Eventarc pushes them (the dev command
+    always runs this pump): the webhook's imports, the jobs' fan-out. Its own subscription, made when the test
+    starts and deleted at its end, so it takes only this test's tasks. Tests that count one tick's work use
+    ``run_job`` instead."""
+    import uuid
+
+    from devstack.server import PubSubPump
+    from functions.config import get_settings
+
+    pump = PubSubPump(functions_url, stack.project_id, get_settings().sync_topic,
+                      subscription=f"pump-{uuid.uuid4().hex[:10]}").start()
+    try:
+        yield pump
+    finally:
+        pump.stop(delete_subscription=True)
+
+
+@pytest.fixture
 def run_job(functions_url: str, stack: LocalStack):  # -> Callable[[str], dict]
     """``run_job(name) -> summary``: POST a scheduled job, then run every task it published (tests/support/jobs.py)."""
     from tests.support.jobs import run_job as run

@@ -208,6 +208,7 @@ class ChannelRecord:
     expires_at: datetime
     activity_type: str | None = None
     import_queued_at: datetime | None = None  # a notification queued an import that has not started yet
+    notified_at: datetime | None = None  # the last change notification (the queued import waits for quiet)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ CHANNEL_TTL = timedelta(days=7)  # what calbridge asks for; Google's maximum for
 RENEW_MARGIN = timedelta(hours=12)  # renew_channels (hourly) re-watches channels expiring sooner than this
 RENEWALS_PER_RUN = 200  # channels one renew_channels run takes on; the rest wait for the next run
 QUEUED_STALE = timedelta(minutes=15)  # a queued import that never started (lost task) no longer holds the burst
-INLINE_QUIET = 0.3  # seconds: without a queue, an import waits for this much quiet after the last notification
-INLINE_MAX_WAIT = 3.0  # seconds: ... but never longer than this
+PUSH_QUIET = 0.3  # seconds: a push import waits for this much quiet after the channel's last notification
+PUSH_MAX_WAIT = 3.0  # seconds: ... but never longer than this after it was asked for
 
 MAX_HEADER_CHARS = 256  # every X-Goog header calbridge reads; longer is garbage
 RESOURCE_STATES = ("sync", "exists", "not_exists")
@@ -67,6 +67,17 @@ def needs_renewal(link: Link, now: datetime) -> bool:
 def may_queue(queued_at: datetime | None, now: datetime) -> bool:
     """Whether a notification queues an import: not while one is queued and not yet started."""
     return queued_at is None or queued_at <= now - QUEUED_STALE
+
+
+def queued_import_wait(queued_at: datetime | None, notified_at: datetime | None, now: datetime) -> float:
+    """Seconds a queued push import still waits before it starts: until ``PUSH_QUIET`` after the last
+    notification, but never past ``PUSH_MAX_WAIT`` after the import was queued. 0: start now (also when no
+    import is queued: a task delivered again, or the marker cleared)."""
+    if queued_at is None:
+        return 0.0
+    last = max(notified_at or queued_at, queued_at)
+    start = min(last + timedelta(seconds=PUSH_QUIET), queued_at + timedelta(seconds=PUSH_MAX_WAIT))
+    return max(0.0, (start - now).total_seconds())
 
 
 class NotificationError(ValueError):

@@ -30,7 +30,7 @@ class SyncTask:
     kind: TaskKind
     uid: str
     activity_type: str | None = None  # one link; None = every link of the user that the kind concerns
-    reason: str = ""  # scheduled, push, continuation, resync, ... (for logs)
+    reason: str = ""  # scheduled, push, continuation, resync, ... (for logs; a push IMPORT waits for quiet first)
     generation: int = 0  # how many continuations led here (bounds a runaway chain)
     options: tuple[tuple[str, str], ...] = ()  # kind-specific flags, e.g. (("recreate_deleted", "true"),)
 

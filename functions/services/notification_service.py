@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from functions.core.push_rules import (
-    INLINE_MAX_WAIT,
-    INLINE_QUIET,
+    PUSH_MAX_WAIT,
+    PUSH_QUIET,
     QUEUED_STALE,
     NotificationError,
     parse_notification,
@@ -90,9 +90,9 @@ class NotificationService:
                         quiet_since = self._last_notified.get(key, started)
                         self._inline[key] = False  # what arrives from here on needs another run
                     now = time.monotonic()
-                    if now - quiet_since >= INLINE_QUIET or now - started >= INLINE_MAX_WAIT:
+                    if now - quiet_since >= PUSH_QUIET or now - started >= PUSH_MAX_WAIT:
                         break
-                    time.sleep(INLINE_QUIET / 4)
+                    time.sleep(PUSH_QUIET / 4)
                 self.imports.import_calendar(*key)
                 with self._lock:
                     if not self._inline.get(key):

@@ -24,11 +24,13 @@ A chain of continuations stops at ``MAX_GENERATIONS`` (logged); the next schedul
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from functions import observability
 from functions.core.fanout_rules import import_skip_reason, link_skip_reason, may_continue
+from functions.core.push_rules import PUSH_MAX_WAIT, PUSH_QUIET, queued_import_wait
 from functions.core.sync_task import SyncTask, TaskKind
 from functions.services.export_service import ExportService
 from functions.services.import_service import ImportReport, ImportService
@@ -125,6 +127,8 @@ class WorkerService:
                     self._skip(task, outcome, why)
                 outcome.add("links_skipped")
                 continue
+            if task.reason == "push" and link.channel_id:
+                self._settle(link.channel_id)
             report = self.imports.import_link(task.uid, link)
             outcome.imports.append(report)
             outcome.add("calendars")
@@ -147,6 +151,19 @@ class WorkerService:
             outcome.add(name, value)
 
     # ------------------------------------------------------------------ helpers
+    def _settle(self, channel_id: str) -> None:
+        """A push import waits for its burst to settle: ``PUSH_QUIET`` after the channel's last notification, at
+        most ``PUSH_MAX_WAIT`` (docs/push.md, *Coalescing*). Notifications meanwhile are coalesced into it."""
+        deadline = time.monotonic() + PUSH_MAX_WAIT
+        while True:
+            channel = self.stores.channels.get_channel(channel_id)
+            wait = queued_import_wait(channel.import_queued_at, channel.notified_at, self.adapters.now()) \
+                if channel is not None else 0.0
+            left = deadline - time.monotonic()
+            if wait <= 0 or left <= 0:
+                return
+            time.sleep(min(wait, left, PUSH_QUIET))
+
     def _skip(self, task: SyncTask, outcome: TaskOutcome, reason: str) -> None:
         outcome.skipped = reason
         log.info("%s task for %s skipped: %s", task.kind, task.uid, reason,

@@ -27,6 +27,7 @@ def channel_to_doc(channel: ChannelRecord) -> dict[str, Any]:
         "token_hash": channel.token_hash,
         "expires_at": channel.expires_at,
         "import_queued_at": channel.import_queued_at,
+        "notified_at": channel.notified_at,
     }
 
 
@@ -40,6 +41,7 @@ def channel_from_doc(channel_id: str, data: dict[str, Any]) -> ChannelRecord:
         expires_at=data["expires_at"],
         activity_type=data.get("activity_type"),
         import_queued_at=data.get("import_queued_at"),
+        notified_at=data.get("notified_at"),
     )
 
 
@@ -82,7 +84,8 @@ class FirestoreChannelStore:
 
     def claim_import(self, channel_id: str, now: datetime, stale_before: datetime) -> bool:
         """Set ``import_queued_at`` to ``now`` unless an import queued after ``stale_before`` is waiting
-        (a transaction); whether it was set. False for an unknown channel."""
+        (a transaction); whether it was set. False for an unknown channel. ``notified_at`` becomes ``now``
+        either way (the queued import waits for a quiet spell after it)."""
         ref = self.client.document(channel_path(channel_id))
 
         @transactional
@@ -92,8 +95,9 @@ class FirestoreChannelStore:
                 return False
             queued = (snapshot.to_dict() or {}).get("import_queued_at")
             if queued is not None and queued > stale_before:
+                tx.update(ref, {"notified_at": now})
                 return False
-            tx.update(ref, {"import_queued_at": now})
+            tx.update(ref, {"import_queued_at": now, "notified_at": now})
             return True
 
         return run(self.client.transaction())

@@ -370,9 +370,12 @@ class InMemoryChannelStore:
     def claim_import(self, channel_id: str, now: datetime, stale_before: datetime) -> bool:
         with self.lock:
             channel = self.channels.get(channel_id)
-            if channel is None or (channel.import_queued_at is not None and channel.import_queued_at > stale_before):
+            if channel is None:
                 return False
-            self.channels[channel_id] = replace(channel, import_queued_at=now)
+            if channel.import_queued_at is not None and channel.import_queued_at > stale_before:
+                self.channels[channel_id] = replace(channel, notified_at=now)
+                return False
+            self.channels[channel_id] = replace(channel, import_queued_at=now, notified_at=now)
             return True
 
     def clear_import_claim(self, channel_id: str) -> None:

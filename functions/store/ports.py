@@ -187,7 +187,7 @@ class ChannelStore(Protocol):
 
     def claim_import(self, channel_id: str, now: datetime, stale_before: datetime) -> bool:
         """The debounce marker: ``import_queued_at = now`` unless one set after ``stale_before`` is there
-        (a transaction). Whether it was set (False for an unknown channel)."""
+        (a transaction). Whether it was set (False for an unknown channel). ``notified_at = now`` either way."""
         ...
 
     def clear_import_claim(self, channel_id: str) -> None:

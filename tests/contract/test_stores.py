@@ -374,8 +374,11 @@ class StoreContract:
         stores.channels.save_channel(channel())
         assert stores.channels.claim_import("chan-1", NOW, NOW - timedelta(minutes=15)) is True
         assert stores.channels.get_channel("chan-1").import_queued_at == NOW
+        assert stores.channels.get_channel("chan-1").notified_at == NOW
         later = NOW + timedelta(seconds=5)
         assert stores.channels.claim_import("chan-1", later, later - timedelta(minutes=15)) is False
+        coalesced = stores.channels.get_channel("chan-1")  # still the first import's marker, the latest notice
+        assert (coalesced.import_queued_at, coalesced.notified_at) == (NOW, later)
         stores.channels.clear_import_claim("chan-1")
         assert stores.channels.get_channel("chan-1").import_queued_at is None
         assert stores.channels.claim_import("chan-1", later, later - timedelta(minutes=15)) is True

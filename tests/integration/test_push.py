@@ -1,5 +1,7 @@
 """Push over HTTP: the sandbox process watches calendars for the functions server and POSTs its
-notifications to ``calendar_webhook``; Firestore is the emulator. No scheduled import runs here."""
+notifications to ``calendar_webhook``, which publishes IMPORT tasks to the Pub/Sub emulator; the dev stack's
+pump (``pubsub_pump``) delivers them to ``sync_worker``. Firestore is the emulator. No scheduled import runs
+here."""
 
 from __future__ import annotations
 
@@ -72,7 +74,7 @@ def notify(hook: str, headers: dict[str, str], method: str = "POST", **extra: An
 
 
 def test_an_edit_in_the_sandbox_updates_the_activity_through_the_webhook(
-    api: Api, activities: Api, connected_user: SignedIn, calendars: dict[str, str], sandbox: Any,
+    api: Api, activities: Api, connected_user: SignedIn, calendars: dict[str, str], sandbox: Any, pubsub_pump: Any,
 ) -> None:
     user, cal = connected_user, calendars["CRM Meetings"]
     saved = link(api, user, "Meeting", cal)
@@ -92,6 +94,7 @@ def test_an_edit_in_the_sandbox_updates_the_activity_through_the_webhook(
 
 def test_a_forged_token_gets_403_and_no_import(
     api: Api, activities: Api, connected_user: SignedIn, calendars: dict[str, str], sandbox: Any, hook: str,
+    pubsub_pump: Any,
 ) -> None:
     user, cal = connected_user, calendars["CRM Meetings"]
     link(api, user, "Meeting", cal)
@@ -131,16 +134,16 @@ def test_a_forged_token_gets_403_and_no_import(
     assert subjects(activities, user) == set()
 
     first = notify(hook, good)  # the genuine notification, then replayed while its import runs or after
-    assert (first.status_code, first.json()) == (200, {"result": "importing"})
+    assert (first.status_code, first.json()) == (200, {"result": "queued"})
     wait_until(lambda: "Not imported" in subjects(activities, user), "the genuine notification's import")
     replayed = notify(hook, good)
-    assert replayed.status_code == 200 and replayed.json()["result"] in ("importing", "coalesced")
+    assert replayed.status_code == 200 and replayed.json()["result"] in ("queued", "coalesced")
     wait_until(lambda: list_calls(sandbox) >= calls + 1, "the import")
     assert subjects(activities, user) == {"Not imported"}  # a replay adds nothing
 
 
 def test_fifty_notifications_for_one_calendar_in_one_second_run_at_most_two_imports(
-    api: Api, activities: Api, connected_user: SignedIn, calendars: dict[str, str], sandbox: Any,
+    api: Api, activities: Api, connected_user: SignedIn, calendars: dict[str, str], sandbox: Any, pubsub_pump: Any,
 ) -> None:
     user, cal = connected_user, calendars["CRM Meetings"]
     link(api, user, "Meeting", cal)
@@ -157,7 +160,7 @@ def test_fifty_notifications_for_one_calendar_in_one_second_run_at_most_two_impo
 
 def test_renewal_before_expiry_leaves_no_gap(
     api: Api, activities: Api, connected_user: SignedIn, calendars: dict[str, str], sandbox: Any,
-    functions_url: str, firestore_db: Any,
+    functions_url: str, firestore_db: Any, pubsub_pump: Any,
 ) -> None:
     user, cal = connected_user, calendars["CRM Meetings"]
     old = link(api, user, "Meeting", cal)

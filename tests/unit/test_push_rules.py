@@ -8,6 +8,8 @@ import pytest
 
 from functions.core.models import Link
 from functions.core.push_rules import (
+    PUSH_MAX_WAIT,
+    PUSH_QUIET,
     QUEUED_STALE,
     NotificationError,
     PushState,
@@ -15,6 +17,7 @@ from functions.core.push_rules import (
     needs_renewal,
     parse_notification,
     push_state,
+    queued_import_wait,
     token_hash,
     token_matches,
     wants_channel,
@@ -73,3 +76,15 @@ def test_a_queued_import_holds_the_burst_until_it_goes_stale() -> None:
     assert may_queue(None, NOW)
     assert not may_queue(NOW - timedelta(seconds=1), NOW)
     assert may_queue(NOW - QUEUED_STALE, NOW)
+
+
+def test_a_queued_push_import_waits_for_quiet_but_not_past_the_bound() -> None:
+    seconds = timedelta(seconds=1)
+    assert queued_import_wait(None, NOW, NOW) == 0.0  # nothing queued (delivered again, marker cleared)
+    assert queued_import_wait(NOW, NOW, NOW) == pytest.approx(PUSH_QUIET)  # just notified
+    assert queued_import_wait(NOW, None, NOW + PUSH_QUIET * seconds) == 0.0  # quiet long enough
+    later = NOW + 1.0 * seconds  # the burst goes on: quiet counts from the last notification
+    assert queued_import_wait(NOW, later, later + 0.1 * seconds) == pytest.approx(PUSH_QUIET - 0.1)
+    endless = NOW + (PUSH_MAX_WAIT - 0.1) * seconds  # notified all along: the import goes at the bound anyway
+    assert queued_import_wait(NOW, endless, endless) == pytest.approx(0.1)
+    assert queued_import_wait(NOW, endless, NOW + PUSH_MAX_WAIT * seconds) == 0.0
