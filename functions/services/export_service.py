@@ -373,4 +373,13 @@ def _batched(api: CalendarApi, calls: list[BatchCall]) -> list[BatchResult]:
 
 
 def _without_id(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if k != "id"}
+    """A patch body: the event without its id, and each time naming the other shape null. A patch merges
+    ``start``/``end`` field by field, so an all-day event turned timed (or back) would otherwise keep its old
+    ``date`` beside the new ``dateTime`` and Google would refuse both ("Invalid start time")."""
+    patch = {k: v for k, v in body.items() if k != "id"}
+    for name in ("start", "end"):
+        point = patch.get(name)
+        if isinstance(point, dict):
+            patch[name] = {**point, "date": None} if "dateTime" in point else {**point, "dateTime": None,
+                                                                               "timeZone": None}
+    return patch
