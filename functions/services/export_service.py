@@ -20,10 +20,20 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
-from functions.core.activity import Activity, ActivitySync, SyncState, SyncTarget, TargetState
-from functions.core.event_mapping import activity_to_event, content_hash, exception_to_instance
+from functions.core.activity import (
+    Activity,
+    ActivityException,
+    ActivitySync,
+    InvalidActivity,
+    SyncState,
+    SyncTarget,
+    TargetState,
+    Timed,
+)
+from functions.core.event_mapping import activity_to_event, content_hash, exception_to_instance, instance_to_exception
 from functions.core.export_plan import (
     ActionKind,
     ExportAction,
@@ -53,6 +63,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 1000  # activities one sweep run takes on (the longest-waiting first)
 BATCH_CALLS = 50  # calls per batch request: Google takes 1000, but large batches of writes draw rate limits
+MAX_INSTANCE_PAGES = 4  # pages of a series' instances read to find the ones to put back (2500 a page)
 PERMANENT = (BadRequest, Forbidden)  # Google refuses the request itself: retrying will not help
 
 
@@ -222,7 +233,7 @@ class ExportService:
             )
             if action.kind == ActionKind.INSERT:
                 work.inserted.add(action.uid)
-            if work.activity.content.exceptions:
+            if work.activity.content.exceptions or _instances_may_differ(work, action):
                 series_done.append((work, action, target))
             else:
                 work.targets.append(target)
@@ -261,13 +272,19 @@ class ExportService:
         """A series' exceptions as patches of its instances, once the series is in Google."""
         calls: list[BatchCall] = []
         owners: list[int] = []
+        failed: dict[int, GoogleError] = {}
         for index, (work, action, _target) in enumerate(done):
-            for exception in work.activity.content.exceptions:
+            exceptions = list(work.activity.content.exceptions)
+            if _instances_may_differ(work, action):
+                try:  # instances Google holds changed that the CRM holds no exception for: back to the series
+                    exceptions += self._stale_instances(api, action, work.activity)
+                except GoogleError as error:
+                    failed[index] = error
+            for exception in exceptions:
                 instance_id, body = exception_to_instance(action.event_id, work.activity, exception)
                 calls.append(PatchEvent(action.calendar_id, instance_id, _without_id(body)))
                 owners.append(index)
         results = _batched(api, calls)
-        failed: dict[int, GoogleError] = {}
         for index, result in zip(owners, results, strict=True):
             if isinstance(result, GoogleError) and not isinstance(result, Gone):
                 failed.setdefault(index, result)
@@ -278,6 +295,30 @@ class ExportService:
                 work.targets.append(replace(target, state=TargetState.FAILED, last_error=failure.message))
             else:
                 work.targets.append(target)
+
+    def _stale_instances(self, api: CalendarApi, action: ExportAction, activity: Activity) -> list[ActivityException]:
+        """Plain exceptions (the instance as the series has it) for every instance Google holds moved, edited or
+        cancelled that the CRM holds no exception for: one removed in the CRM, or edited in Google (drift)."""
+        time = activity.content.time
+        zone = time.time_zone if isinstance(time, Timed) else "UTC"
+        crm = {_instant_key(e.original_start) for e in activity.content.exceptions}
+        stale: list[ActivityException] = []
+        page_token: str | None = None
+        for _ in range(MAX_INSTANCE_PAGES):
+            page = api.list_instances(action.calendar_id, action.event_id, page_token=page_token, show_deleted=True,
+                                      max_results=2500)
+            for instance in page.items:
+                try:
+                    seen = instance_to_exception(instance, zone, series=activity.content)
+                except (ValueError, InvalidActivity):
+                    continue
+                plain = ActivityException(seen.original_start)
+                if seen != plain and _instant_key(seen.original_start) not in crm:
+                    stale.append(plain)
+            page_token = page.next_page_token
+            if not page_token:
+                break
+        return stale
 
     def _write_failed(self, work: _Work, action: ExportAction, error: Exception) -> None:
         failure = failure_of(error)
@@ -358,6 +399,16 @@ class ExportService:
         if work.failures:
             log.warning("export of %s: %s", activity.id, sync.last_error)
         return _report_key(sync.state)
+
+
+def _instances_may_differ(work: _Work, action: ExportAction) -> bool:
+    """A series copy whose instances were last written with other exceptions (or drifted in Google)."""
+    return bool(work.activity.content.recurrence) and action.target is not None and (
+        action.target.exceptions_hash != work.plan.exceptions_hash)
+
+
+def _instant_key(original: date | datetime) -> str:
+    return original.astimezone(UTC).isoformat() if isinstance(original, datetime) else original.isoformat()
 
 
 def _report_key(state: SyncState) -> str:

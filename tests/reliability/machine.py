@@ -99,6 +99,10 @@ class SyncMachine(RuleBasedStateMachine):
         self.world.google_edit_instance(**kw)
 
     @rule()
+    def confirm_paused_links(self) -> None:
+        self.world.confirm_paused_links()
+
+    @rule()
     def expire_sync_tokens(self) -> None:
         self.world.expire_sync_tokens()
 

@@ -115,6 +115,7 @@ class Stats:
     timeouts: int = 0
     errors: int = 0  # runs that reported an error (before settling)
     synced: int = 0  # activities the exports left synced
+    safety_stops: int = 0  # calendar_emptied pauses the users confirmed
 
 
 @dataclass
@@ -152,6 +153,8 @@ class SyncWorld:
         for index in range(users):
             self._add_user(index)
         self.services: Services = build_services(Adapters(self.stores, self.gateway, now=lambda: self.clock[0]))
+        ids = iter(range(1, 10**9))
+        self.services.activities.new_id = lambda: f"crm-{next(ids):05d}"  # the same ids in every replay
 
     # ------------------------------------------------------------------ setup
     def _add_user(self, index: int) -> None:
@@ -346,7 +349,6 @@ class SyncWorld:
                     if recurring is not None and bool(event.get("recurrence")) != recurring:
                         continue
                     found.append((user, cal, event))
-        found.sort(key=lambda item: (item[1], item[2]["id"]))
         return found[pick % len(found)] if found else None
 
     def _crm_expect_for(self, event: dict[str, Any]) -> ExpectCrm | None:
@@ -411,6 +413,21 @@ class SyncWorld:
 
     def _type_of(self, user: User, calendar_id: str) -> str:
         return next(t for t, cal in user.calendars.items() if cal == calendar_id)
+
+    def confirm_paused_links(self) -> int:
+        """Each user saves again every link import paused as ``calendar_emptied`` (rule 16's safety stop: the
+        page asks them to confirm that the calendar really is empty); how many there were."""
+        confirmed = 0
+        for user in self.users:
+            for link in self.raw_stores.links.list_links(user.uid):
+                if link.paused_reason != "calendar_emptied":
+                    continue
+                body = {"calendar_id": link.calendar_id, "export": link.export, "import": link.import_,
+                        "import_existing": link.import_existing}
+                self.services.links.put_link(Identity(user.uid, user.email, False), link.activity_type, body)
+                confirmed += 1
+        self.stats.safety_stops += confirmed
+        return confirmed
 
     def expire_sync_tokens(self) -> None:
         self.control.expire_sync_tokens()
@@ -485,7 +502,10 @@ class SyncWorld:
                             for a in self.all_activities().values()))
         events = tuple(sorted((cal, e["id"], e.get("etag"), e.get("status"))
                               for cal, items in self.google_state().items() for e in items))
-        return acts, events
+        links = tuple(sorted((u.uid, lk.activity_type, lk.sync_token, lk.paused_reason, lk.empty_accepted,
+                              lk.last_import.error)
+                             for u in self.users for lk in self.raw_stores.links.list_links(u.uid)))
+        return acts, events, links
 
     def settle(self) -> int:
         """Faults and crashes off, then export and import until a round changes nothing; the rounds it took."""
@@ -496,6 +516,7 @@ class SyncWorld:
             self.tick(7 * 60)  # past every backoff (6 h at most) and every lease
             self.services.export.sweep()
             self.services.imports.run_all()
+            self.confirm_paused_links()
             self.services.export.sweep()
             after = self.fingerprint()
             if after == before:
@@ -516,6 +537,11 @@ class SyncWorld:
             if expect is None or not expect.deleted:
                 problems.append(f"activity {activity_id} existed and is gone, and the CRM did not delete it")
         self.ever_seen |= set(activities)
+        for user in self.users:
+            for link in self.raw_stores.links.list_links(user.uid):
+                if link.paused_reason or link.last_import.error:
+                    problems.append(f"link {user.uid}/{link.activity_type} after settling: paused "
+                                    f"{link.paused_reason}, last import error {link.last_import.error}")
         problems += self._no_secrets()
         return problems
 
@@ -727,6 +753,7 @@ def random_step(world: SyncWorld, rng: random.Random, crash_rate: float = 0.3) -
         ("google_delete", (n(50),)),
         ("google_edit_instance", (n(50), n(10), rng.random() < 0.5)),
         ("expire_sync_tokens", ()),
+        ("confirm_paused_links", ()),
         ("inject_fault", (rng.choice([429, 500, 503]), n(1, 9))),
         ("inject_timeouts", (n(1, 5),)),
         ("run_export", (crash,)),
