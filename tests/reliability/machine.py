@@ -20,7 +20,17 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from sandbox.inprocess import InProcessSandbox
 from tests.reliability.world import SyncWorld
+
+_shared: list[InProcessSandbox] = []
+
+
+def _sandbox() -> InProcessSandbox:
+    """One in-process sandbox for every example, reset by each new world."""
+    if not _shared:
+        _shared.append(InProcessSandbox())
+    return _shared[0]
 
 picks = st.integers(min_value=0, max_value=50)
 small = st.integers(min_value=0, max_value=9)
@@ -36,7 +46,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.world = SyncWorld(self.make_stores())
+        self.world = SyncWorld(self.make_stores(), sandbox=_sandbox())
         self.capture = self.world.logs.__enter__()
 
     def teardown(self) -> None:
