@@ -124,6 +124,13 @@ def plan_export(
             if other.state == TargetState.UNLINKED:
                 continue
             delete(other, after_insert=here is None)
+    if activity.deleted:
+        # A copy Google may hold that no target records: an insert Google accepted by a run that died before
+        # writing it down (or that is still running). Its id is known, so it is deleted too (404: nothing there).
+        recorded = {(t.uid, t.calendar_id) for t in targets}
+        for uid, calendar_id in calendars.items():
+            if calendar_id is not None and (uid, calendar_id) not in recorded:
+                deletes.append(ExportAction(ActionKind.DELETE, uid, calendar_id, event_id))
     exporting = any(calendar_id is not None for calendar_id in wanted.values())
     return ExportPlan(activity.id, content_hash, exceptions, tuple(writes), tuple(deletes), tuple(kept), exporting)
 

@@ -378,8 +378,8 @@ class ExportService:
                     continue  # deleted (or gone already)
                 failure = failure_of(result)
                 work.failures.append(failure)
-                assert action.target is not None
-                work.targets.append(replace(action.target, state=TargetState.DELETING, last_error=failure.message))
+                target = action.target or SyncTarget(action.uid, action.calendar_id, action.event_id)
+                work.targets.append(replace(target, state=TargetState.DELETING, last_error=failure.message))
 
     # ------------------------------------------------------------------ the one write
     def _record(self, work: _Work) -> str:

@@ -126,19 +126,19 @@ class SyncMachine(RuleBasedStateMachine):
         self.world.inject_timeouts(count)
 
     # ------------------------------------------------------------------ runs
-    @rule(crash_at=crash_points, minutes=st.integers(0, 90))
-    def run_export(self, crash_at: int | None, minutes: int) -> None:
+    @rule(crash_at=crash_points, retry=st.booleans(), minutes=st.integers(0, 90))
+    def run_export(self, crash_at: int | None, retry: bool, minutes: int) -> None:
         self.world.tick(minutes)
-        self.world.run_export(crash_at)
+        self.world.run_export(crash_at, retry)
 
-    @rule(pick=picks, crash_at=crash_points)
-    def run_export_one(self, pick: int, crash_at: int | None) -> None:
-        self.world.run_export_one(pick, crash_at)
+    @rule(pick=picks, crash_at=crash_points, retry=st.booleans())
+    def run_export_one(self, pick: int, crash_at: int | None, retry: bool) -> None:
+        self.world.run_export_one(pick, crash_at, retry)
 
-    @rule(crash_at=crash_points, minutes=st.integers(0, 90))
-    def run_import(self, crash_at: int | None, minutes: int) -> None:
+    @rule(crash_at=crash_points, retry=st.booleans(), minutes=st.integers(0, 90))
+    def run_import(self, crash_at: int | None, retry: bool, minutes: int) -> None:
         self.world.tick(minutes)
-        self.world.run_import(crash_at)
+        self.world.run_import(crash_at, retry)
 
     @rule(owner=small, crash_at=crash_points)
     def run_import_one(self, owner: int, crash_at: int | None) -> None:

@@ -450,9 +450,10 @@ class SyncWorld:
         self.gateway.faulty.timeouts = 0
 
     # ------------------------------------------------------------------ runs (as the scheduler / Pub/Sub run them)
-    def _run(self, run: Callable[[], Any], crash_at: int | None) -> Any:
-        """One run; with ``crash_at`` the process dies at that write point and the run is retried once, as
-        Cloud Functions and Pub/Sub retry a failed invocation (after the lease a dead run held expired)."""
+    def _run(self, run: Callable[[], Any], crash_at: int | None, retry: bool = True) -> Any:
+        """One run; with ``crash_at`` the process dies at that write point and, with ``retry``, the run is
+        retried once, as Cloud Functions and Pub/Sub retry a failed invocation (after the lease a dead run held
+        expired). Without ``retry`` the next scheduled run (or the settling) finds what it left."""
         self.stats.runs += 1
         if crash_at is None:
             return run()
@@ -463,23 +464,25 @@ class SyncWorld:
             self.stats.crashes += 1
         finally:
             self.switch.revive()
+        if not retry:
+            return None
         self.tick(11)  # Pub/Sub's retry comes later; a dead import's lease (10 min) has expired by then
         self.stats.runs += 1
         return run()
 
-    def run_export(self, crash_at: int | None = None) -> None:
-        report = self._run(self.services.export.sweep, crash_at)
+    def run_export(self, crash_at: int | None = None, retry: bool = True) -> None:
+        report = self._run(self.services.export.sweep, crash_at, retry)
         if report is not None:
             self.stats.errors += report.errors
             self.stats.synced += report.synced
 
-    def run_export_one(self, pick: int, crash_at: int | None = None) -> None:
+    def run_export_one(self, pick: int, crash_at: int | None = None, retry: bool = True) -> None:
         ids = sorted(self.crm)
         if ids:
-            self._run(lambda: self.services.export.export_activity(ids[pick % len(ids)]), crash_at)
+            self._run(lambda: self.services.export.export_activity(ids[pick % len(ids)]), crash_at, retry)
 
-    def run_import(self, crash_at: int | None = None) -> None:
-        summary = self._run(self.services.imports.run_all, crash_at)
+    def run_import(self, crash_at: int | None = None, retry: bool = True) -> None:
+        summary = self._run(self.services.imports.run_all, crash_at, retry)
         if summary is not None:
             self.stats.errors += summary.get("failed", 0)
 
@@ -760,11 +763,11 @@ def random_step(world: SyncWorld, rng: random.Random, crash_rate: float = 0.3) -
         ("confirm_paused_links", ()),
         ("inject_fault", (rng.choice([429, 500, 503]), n(1, 9))),
         ("inject_timeouts", (n(1, 5),)),
-        ("run_export", (crash,)),
-        ("run_export", (crash,)),
-        ("run_export_one", (n(50), crash)),
-        ("run_import", (crash,)),
-        ("run_import", (crash,)),
+        ("run_export", (crash, rng.random() < 0.5)),
+        ("run_export", (crash, rng.random() < 0.5)),
+        ("run_export_one", (n(50), crash, rng.random() < 0.5)),
+        ("run_import", (crash, rng.random() < 0.5)),
+        ("run_import", (crash, rng.random() < 0.5)),
         ("run_import_one", (n(10), crash)),
     ]
     name, args = rng.choice(steps)
