@@ -24,6 +24,7 @@ from sandbox.inprocess import InProcessSandbox
 from tests.reliability.world import SyncWorld
 
 _shared: list[InProcessSandbox] = []
+_worlds: list[int] = []  # worlds made so far: each gets its own id prefix (the emulator is not cleared between)
 
 
 def _sandbox() -> InProcessSandbox:
@@ -46,7 +47,8 @@ class SyncMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.world = SyncWorld(self.make_stores(), sandbox=_sandbox())
+        _worlds.append(len(_worlds))
+        self.world = SyncWorld(self.make_stores(), sandbox=_sandbox(), prefix=f"w{len(_worlds)}-")
         self.capture = self.world.logs.__enter__()
 
     def teardown(self) -> None:
@@ -54,6 +56,7 @@ class SyncMachine(RuleBasedStateMachine):
             self._settle_and_check()
         finally:
             self.world.logs.__exit__(None, None, None)
+            self.world.close()
 
     def _settle_and_check(self) -> None:
         self.world.settle()

@@ -133,7 +133,8 @@ class SyncWorld:
     """One world: build it, call actions, then ``settle()`` and ``violations()``."""
 
     def __init__(self, stores: Any, users: int = 2, start: datetime | None = None, seed: int = 0,
-                 sandbox: InProcessSandbox | None = None) -> None:
+                 sandbox: InProcessSandbox | None = None, prefix: str = "") -> None:
+        self.prefix = prefix  # user and activity ids start with it: worlds can share a database uncleared
         self.raw_stores = stores
         self.switch = CrashSwitch()
         self.stores = crashing_stores(stores, self.switch)
@@ -158,11 +159,11 @@ class SyncWorld:
             self._add_user(index)
         self.services: Services = build_services(Adapters(self.stores, self.gateway, now=lambda: self.clock[0]))
         ids = iter(range(1, 10**9))
-        self.services.activities.new_id = lambda: f"crm-{next(ids):05d}"  # the same ids in every replay
+        self.services.activities.new_id = lambda: f"{prefix}crm-{next(ids):05d}"  # the same ids in every replay
 
     # ------------------------------------------------------------------ setup
     def _add_user(self, index: int) -> None:
-        uid = f"user{index}"
+        uid = f"{self.prefix}user{index}"
         email = f"{uid}@example.com"
         zone = ZONES[index % len(ZONES)]
         summaries = {summary: zone for summary, _, _ in LINKS.values()}
@@ -176,6 +177,12 @@ class SyncWorld:
         secrets = self.raw_stores.users.get_secrets(uid)
         self.secrets.update(s for s in (secrets.refresh_token, secrets.access_token) if s)
         self.users.append(User(uid, email, zone, calendars))
+
+    def close(self) -> None:
+        """Unlink this world's users, so the next world on the same database does not import for them."""
+        for user in self.users:
+            for link in self.raw_stores.links.list_links(user.uid):
+                self.raw_stores.links.delete_link(user.uid, link.activity_type)
 
     def now(self) -> datetime:
         return self.clock[0]
