@@ -10,7 +10,7 @@ Google, imported ones too unless Held, nothing deleted that the rules do not del
 Backends: the in-memory stores and the sandbox in-process (default), or ``--emulator``: the Firestore emulator,
 started and stopped here. Prints events synced, retries, errors, crashes and each violation; the LAST line is
 one JSON object with ``users``, ``events``, ``rounds``, ``violations``, ``duplicates``, ``lost_changes``.
-Run: ``.venv/bin/python -m bench.soak [--users 5] [--events 120] [--rounds 8] [--steps 25] [--seed 1]``.
+Run: ``.venv/bin/python -m bench.soak [--users 5] [--events 200] [--rounds 10] [--steps 25] [--seed 1]``.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ DUPLICATE_MARKS = ("linked by", "events in calendar", "has two events")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=5)
-    parser.add_argument("--events", type=int, default=120, help="events made before the rounds (CRM and Google)")
-    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--events", type=int, default=200, help="events made before the rounds (CRM and Google)")
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=25, help="random steps per round")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--emulator", action="store_true", help="Firestore emulator stores instead of in-memory")
