@@ -325,6 +325,11 @@ class ExportService:
         work.failures.append(failure)
         if action.kind == ActionKind.PATCH and action.target is not None:
             work.targets.append(replace(action.target, state=TargetState.FAILED, last_error=failure.message))
+        elif action.kind == ActionKind.INSERT:
+            # Google may have made the event and the answer got lost: the copy is written down unconfirmed (no
+            # etag), so a later move or delete also deletes it, and the next run inserts it again (409: it exists).
+            work.targets.append(SyncTarget(action.uid, action.calendar_id, action.event_id, state=TargetState.FAILED,
+                                           last_error=failure.message))
 
     # ------------------------------------------------------------------ phase 2: record moves, then delete
     def _deletable(self, work: _Work) -> list[ExportAction]:

@@ -70,3 +70,18 @@ def test_the_invariants_see_a_lost_copy_and_a_leaked_secret() -> None:
     problems = world.violations()
     assert any("no event in its export calendar" in p for p in problems)
     assert any("secret" in p for p in problems)
+
+
+def test_an_owner_change_after_an_insert_whose_answers_were_lost_leaves_no_copy_behind() -> None:
+    """Found by the machine: the insert reached Google but every answer timed out, then the activity changed
+    owner before a retry; the first owner's calendar kept a copy nobody knew of."""
+    world = SyncWorld(InMemoryStores())
+    world.inject_timeouts(8)  # every try of the export right after the save: Google makes it, we never hear
+    world.crm_create(0, 0, 0, 0, False, True, "Kick-off")
+    world.clear_faults()
+    first = world.users[0]
+    assert [e["id"] for e in world.control.owner_list_events(first.email, first.calendar("Meeting"))]
+    world.crm_reown(0, 1)
+    assert settled_violations(world) == []
+    assert all(e.get("status") == "cancelled"
+               for e in world.control.owner_list_events(first.email, first.calendar("Meeting")))
