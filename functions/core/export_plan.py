@@ -122,6 +122,9 @@ def plan_export(
             writes.append(ExportAction(ActionKind.INSERT, uid, calendar_id, event_id))
         elif here.state == TargetState.UNLINKED:
             kept.append(here)  # deleted in Google: unlinked (rule 6), not written again
+        elif here.state == TargetState.FAILED and here.etag is None:
+            # an insert whose answer never came (timeout, 5xx): Google may hold it or not; insert again (409: it does)
+            writes.append(ExportAction(ActionKind.INSERT, uid, calendar_id, here.event_id, here))
         elif (here.content_hash, here.exceptions_hash) != per_uid.get(uid, default) \
                 or here.state == TargetState.FAILED:
             writes.append(ExportAction(ActionKind.PATCH, uid, calendar_id, here.event_id, here))
@@ -133,6 +136,13 @@ def plan_export(
             if other.state == TargetState.UNLINKED:
                 continue
             delete(other, after_insert=here is None)
+    if activity.deleted:
+        # A copy Google may hold that no target records: an insert Google accepted by a run that died before
+        # writing it down (or that is still running). Its id is known, so it is deleted too (404: nothing there).
+        recorded = {(t.uid, t.calendar_id) for t in targets}
+        for uid, calendar_id in calendars.items():
+            if calendar_id is not None and (uid, calendar_id) not in recorded:
+                deletes.append(ExportAction(ActionKind.DELETE, uid, calendar_id, event_id))
     exporting = any(calendar_id is not None for calendar_id in wanted.values())
     return ExportPlan(activity.id, content_hash, exceptions, tuple(writes), tuple(deletes), tuple(kept), exporting,
                       per_uid)

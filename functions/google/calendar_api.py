@@ -37,6 +37,7 @@ MAX_CALENDAR_LIST_PAGES = 100
 
 _document_lock = threading.Lock()
 _document: dict[str, Any] | None = None
+_services: dict[str, tuple[Any, Any, Any, Any]] = {}  # api base URL -> service and resources (no session)
 
 
 def discovery_document() -> dict[str, Any]:
@@ -60,10 +61,10 @@ def discovery_document() -> dict[str, Any]:
 
 
 class _Unreachable:
-    """The http of the throw-away service that primes the document; it never sends anything."""
+    """The http of the shared services: requests run on their session's http, never on this one."""
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("the priming service must not send requests")
+        raise RuntimeError("a shared Calendar service sends nothing itself: execute with the session's http")
 
 
 class GoogleCalendarApi:
@@ -76,8 +77,6 @@ class GoogleCalendarApi:
         retry: RetryPolicy | None = None,
         batch_size: int = MAX_BATCH,
     ) -> None:
-        from googleapiclient.discovery import build_from_document
-
         if api_base_url is None:
             from functions.config import get_settings
 
@@ -87,12 +86,7 @@ class GoogleCalendarApi:
         self.retry = retry or RetryPolicy()
         self.batch_size = max(1, min(batch_size, MAX_BATCH))
         self.batch_uri = base + "batch/calendar/v3"
-        self.service = build_from_document(
-            discovery_document(),
-            http=session.authorized_http(),
-            client_options={"api_endpoint": base + "calendar/v3/"},
-        )
-        self._events = self.service.events()
+        self.service, self._events, self._calendar_list, self._channels = _resources(base)
 
     # ------------------------------------------------------------------ events
     def list_events(
@@ -181,12 +175,12 @@ class GoogleCalendarApi:
         return self._execute(self._events.watch(calendarId=calendar_id, body=body))
 
     def stop_channel(self, channel_id: str, resource_id: str) -> None:
-        self._execute(self.service.channels().stop(body={"id": channel_id, "resourceId": resource_id}))
+        self._execute(self._channels.stop(body={"id": channel_id, "resourceId": resource_id}))
 
     # ------------------------------------------------------------------ calendar list
     def list_calendars(self) -> list[CalendarEntry]:
         calendars: list[CalendarEntry] = []
-        resource = self.service.calendarList()
+        resource = self._calendar_list
         page_token: str | None = None
         for _ in range(MAX_CALENDAR_LIST_PAGES):
             params = _present(maxResults=CALENDAR_LIST_PAGE_SIZE, pageToken=page_token)
@@ -265,14 +259,36 @@ class GoogleCalendarApi:
         return _if_match(self._events.delete(**params), call.etag)
 
     def _execute(self, request: Any) -> Any:
-        return self.retry.call(lambda: _execute_once(request))
+        http = self.session.authorized_http()
+        return self.retry.call(lambda: _execute_once(request, http))
 
 
-def _execute_once(request: Any) -> Any:
+def _resources(base: str) -> tuple[Any, Any, Any, Any]:
+    """The service and its resources for one endpoint, built once per process and shared by every session.
+
+    Building them from the document costs about 25 ms of CPU (the library writes every method's docstring);
+    per user per run that was most of an idle run's time. They hold no session: each request is executed with
+    its session's ``http`` (``_execute``, ``batch``); their own http refuses to send, so a request that forgot
+    its session fails instead of going out unsigned or as another user.
+    """
+    with _document_lock:
+        found = _services.get(base)
+    if found is None:
+        from googleapiclient.discovery import build_from_document
+
+        service = build_from_document(discovery_document(), http=_Unreachable(),
+                                      client_options={"api_endpoint": base + "calendar/v3/"})
+        found = (service, service.events(), service.calendarList(), service.channels())
+        with _document_lock:
+            found = _services.setdefault(base, found)
+    return found
+
+
+def _execute_once(request: Any, http: Any) -> Any:
     from functions.google.library_errors import LIBRARY_ERRORS, typed_error
 
     try:
-        return request.execute(num_retries=0)
+        return request.execute(http=http, num_retries=0)
     except LIBRARY_ERRORS as exc:
         raise typed_error(exc) from exc
 

@@ -20,10 +20,20 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
-from functions.core.activity import Activity, ActivitySync, SyncState, SyncTarget, TargetState
-from functions.core.event_mapping import activity_to_event, content_hash, exception_to_instance
+from functions.core.activity import (
+    Activity,
+    ActivityException,
+    ActivitySync,
+    InvalidActivity,
+    SyncState,
+    SyncTarget,
+    TargetState,
+    Timed,
+)
+from functions.core.event_mapping import activity_to_event, content_hash, exception_to_instance, instance_to_exception
 from functions.core.export_plan import (
     ActionKind,
     ExportAction,
@@ -54,6 +64,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 1000  # activities one sweep run takes on (the longest-waiting first)
 BATCH_CALLS = 50  # calls per batch request: Google takes 1000, but large batches of writes draw rate limits
+MAX_INSTANCE_PAGES = 4  # pages of a series' instances read to find the ones to put back (2500 a page)
 PERMANENT = (BadRequest, Forbidden)  # Google refuses the request itself: retrying will not help
 
 
@@ -266,7 +277,7 @@ class ExportService:
             )
             if action.kind == ActionKind.INSERT:
                 work.inserted.add(action.uid)
-            if work.activity.content.exceptions:
+            if work.activity.content.exceptions or _instances_may_differ(work, action):
                 series_done.append((work, action, target))
             else:
                 work.targets.append(target)
@@ -305,14 +316,20 @@ class ExportService:
         """A series' exceptions as patches of its instances, once the series is in Google."""
         calls: list[BatchCall] = []
         owners: list[int] = []
+        failed: dict[int, GoogleError] = {}
         for index, (work, action, _target) in enumerate(done):
             shown = work.shown(action.uid)
-            for exception in shown.content.exceptions:
+            exceptions = list(shown.content.exceptions)
+            if _instances_may_differ(work, action):
+                try:  # instances Google holds changed that the CRM holds no exception for: back to the series
+                    exceptions += self._stale_instances(api, action, shown)
+                except GoogleError as error:
+                    failed[index] = error
+            for exception in exceptions:
                 instance_id, body = exception_to_instance(action.event_id, shown, exception)
                 calls.append(PatchEvent(action.calendar_id, instance_id, _without_id(body)))
                 owners.append(index)
         results = _batched(api, calls)
-        failed: dict[int, GoogleError] = {}
         for index, result in zip(owners, results, strict=True):
             if isinstance(result, GoogleError) and not isinstance(result, Gone):
                 failed.setdefault(index, result)
@@ -324,11 +341,40 @@ class ExportService:
             else:
                 work.targets.append(target)
 
+    def _stale_instances(self, api: CalendarApi, action: ExportAction, activity: Activity) -> list[ActivityException]:
+        """Plain exceptions (the instance as the series has it) for every instance Google holds moved, edited or
+        cancelled that the CRM holds no exception for: one removed in the CRM, or edited in Google (drift)."""
+        time = activity.content.time
+        zone = time.time_zone if isinstance(time, Timed) else "UTC"
+        crm = {_instant_key(e.original_start) for e in activity.content.exceptions}
+        stale: list[ActivityException] = []
+        page_token: str | None = None
+        for _ in range(MAX_INSTANCE_PAGES):
+            page = api.list_instances(action.calendar_id, action.event_id, page_token=page_token, show_deleted=True,
+                                      max_results=2500)
+            for instance in page.items:
+                try:
+                    seen = instance_to_exception(instance, zone, series=activity.content)
+                except (ValueError, InvalidActivity):
+                    continue
+                plain = ActivityException(seen.original_start)
+                if seen != plain and _instant_key(seen.original_start) not in crm:
+                    stale.append(plain)
+            page_token = page.next_page_token
+            if not page_token:
+                break
+        return stale
+
     def _write_failed(self, work: _Work, action: ExportAction, error: Exception) -> None:
         failure = failure_of(error)
         work.failures.append(failure)
         if action.kind == ActionKind.PATCH and action.target is not None:
             work.targets.append(replace(action.target, state=TargetState.FAILED, last_error=failure.message))
+        elif action.kind == ActionKind.INSERT:
+            # Google may have made the event and the answer got lost: the copy is written down unconfirmed (no
+            # etag), so a later move or delete also deletes it, and the next run inserts it again (409: it exists).
+            work.targets.append(SyncTarget(action.uid, action.calendar_id, action.event_id, state=TargetState.FAILED,
+                                           last_error=failure.message))
 
     # ------------------------------------------------------------------ phase 2: record moves, then delete
     def _deletable(self, work: _Work) -> list[ExportAction]:
@@ -382,8 +428,8 @@ class ExportService:
                     continue  # deleted (or gone already)
                 failure = failure_of(result)
                 work.failures.append(failure)
-                assert action.target is not None
-                work.targets.append(replace(action.target, state=TargetState.DELETING, last_error=failure.message))
+                target = action.target or SyncTarget(action.uid, action.calendar_id, action.event_id)
+                work.targets.append(replace(target, state=TargetState.DELETING, last_error=failure.message))
 
     # ------------------------------------------------------------------ the one write
     def _record(self, work: _Work) -> str:
@@ -405,6 +451,16 @@ class ExportService:
         return _report_key(sync.state)
 
 
+def _instances_may_differ(work: _Work, action: ExportAction) -> bool:
+    """A series copy whose instances were last written with other exceptions (or drifted in Google)."""
+    return bool(work.activity.content.recurrence) and action.target is not None and (
+        action.target.exceptions_hash != work.plan.sent_for(action.uid)[1])
+
+
+def _instant_key(original: date | datetime) -> str:
+    return original.astimezone(UTC).isoformat() if isinstance(original, datetime) else original.isoformat()
+
+
 def _report_key(state: SyncState) -> str:
     return {SyncState.ERROR: "errors", SyncState.NOT_EXPORTED: "not_exported"}.get(state, str(state))
 
@@ -418,4 +474,13 @@ def _batched(api: CalendarApi, calls: list[BatchCall]) -> list[BatchResult]:
 
 
 def _without_id(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if k != "id"}
+    """A patch body: the event without its id, and each time naming the other shape null. A patch merges
+    ``start``/``end`` field by field, so an all-day event turned timed (or back) would otherwise keep its old
+    ``date`` beside the new ``dateTime`` and Google would refuse both ("Invalid start time")."""
+    patch = {k: v for k, v in body.items() if k != "id"}
+    for name in ("start", "end"):
+        point = patch.get(name)
+        if isinstance(point, dict):
+            patch[name] = {**point, "date": None} if "dateTime" in point else {**point, "dateTime": None,
+                                                                               "timeZone": None}
+    return patch
