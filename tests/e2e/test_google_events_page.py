@@ -50,6 +50,7 @@ def old_google_event(connected_user, functions_url, sandbox, run_job) -> dict[st
     """An event already in "CRM Meetings" when the user switched import on for Meeting with *import
     existing* off (export stays on); the import run lists it for *Add into CRM* instead of importing it."""
     calendar_id, token = connected_user["calendar_id"], connected_user["token"]
+    sandbox.configure(push_supported=False)  # the scheduled import polls it (a live channel would defer it 6 h)
     old = sandbox.owner_insert_event(USER_EMAIL, calendar_id, {
         "summary": SUMMARY, "location": "Sala <2>",
         "start": {"dateTime": "2026-12-09T11:00:00+01:00", "timeZone": ZONE},
