@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from functions.core.connection_rules import REVOCATIONS_PER_RUN, next_revocation_attempt, revocation_id
 from functions.core.link_rules import calendar_pause_changes
-from functions.core.models import CONNECTED, CalendarEntry, Connection, Identity, PendingRevocation, UserRecord
+from functions.core.models import CONNECTED, CalendarEntry, Connection, Identity, Link, PendingRevocation, UserRecord
 from functions.core.oauth_state_rules import (
     ACCESS_DENIED,
     EXCHANGE_FAILED,
@@ -124,10 +125,12 @@ class ConnectService:
             uow, state.uid, tokens, calendars, google_email, settings.client_id, now, calendars_error
         )
         if calendars is not None:
-            stores.links.stage_paused(uow, state.uid, calendar_pause_changes(links, calendars), now)
+            changes = calendar_pause_changes(links, calendars)
+            stores.links.stage_paused(uow, state.uid, changes, now, paused_polls(links, changes, now))
         stores.revocations.stage_deleted(uow, state.uid, superseded)
         uow.commit()
         self.channels.watch_links(state.uid)  # push channels for the links with import on (never fails this)
+        self.channels.unpark_links(state.uid)  # parked while disconnected or needing reauth: due again
         return None
 
     def refresh_calendars(self, identity: Identity) -> list[CalendarEntry]:
@@ -143,7 +146,8 @@ class ConnectService:
         links = stores.links.list_links(identity.uid)
         uow = stores.unit_of_work()
         stores.users.stage_calendars(uow, identity.uid, calendars, primary_email(calendars), now)
-        stores.links.stage_paused(uow, identity.uid, calendar_pause_changes(links, calendars), now)
+        changes = calendar_pause_changes(links, calendars)
+        stores.links.stage_paused(uow, identity.uid, changes, now, paused_polls(links, changes, now))
         uow.commit()
         return calendars
 
@@ -191,9 +195,8 @@ class ConnectService:
                 )
         uow = stores.unit_of_work()
         stores.users.stage_disconnected(uow, uid, now)
-        no_channel = {lk.activity_type: next_poll_at(replace(lk, channel_id=None, channel_expiry=None), now)
-                      for lk in links}
-        stores.links.stage_sync_cleared(uow, uid, [lk.activity_type for lk in links], now, no_channel)
+        parked = {lk.activity_type: None for lk in links}  # nothing to import until the user connects again
+        stores.links.stage_sync_cleared(uow, uid, [lk.activity_type for lk in links], now, parked)
         stores.channels.stage_deleted(uow, channel_ids)
         if pending is not None:
             stores.revocations.stage_pending(uow, pending)
@@ -236,6 +239,13 @@ class ConnectService:
         except (GoogleError, DomainError) as exc:
             log.warning("revoking the Google grant of %s failed: %s", uid, exc)
             return exc.message
+
+
+def paused_polls(links: list[Link], changes: Mapping[str, str | None], now: datetime) -> dict[str, datetime | None]:
+    """The ``next_poll_at`` of each link whose pause changes: None when paused, the poll rule's when it resumes."""
+    by_type = {lk.activity_type: lk for lk in links}
+    return {activity_type: next_poll_at(replace(by_type[activity_type], paused_reason=reason), now)
+            for activity_type, reason in changes.items() if activity_type in by_type}
 
 
 def primary_email(calendars: list[CalendarEntry]) -> str | None:

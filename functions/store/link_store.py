@@ -213,14 +213,20 @@ class FirestoreLinkStore:
 
         return run(self.client.transaction())
 
-    def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
-        """``paused_reason`` of these links set (a reason) or cleared (None), staged; nothing else changes."""
+    def stage_paused(
+        self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime,
+        next_poll: Mapping[str, datetime | None] | None = None,
+    ) -> None:
+        """``paused_reason`` of these links set (a reason) or cleared (None), and ``next_poll_at`` of those
+        ``next_poll`` names, staged; nothing else changes."""
         batch = firestore_batch(uow)
+        polls = dict(next_poll or {})
         for activity_type, reason in changes.items():
             batch.count()
-            batch.batch.update(
-                self.client.document(link_path(uid, activity_type)), {"paused_reason": reason, "updated_at": now}
-            )
+            fields: dict[str, Any] = {"paused_reason": reason, "updated_at": now}
+            if activity_type in polls:
+                fields["next_poll_at"] = polls[activity_type]
+            batch.batch.update(self.client.document(link_path(uid, activity_type)), fields)
 
     def stage_resync(self, uow: UnitOfWork, uid: str, activity_type: str, resync: ResyncInfo) -> None:
         batch = firestore_batch(uow)

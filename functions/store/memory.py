@@ -249,15 +249,22 @@ class InMemoryLinkStore:
             self.links[uid][activity_type] = link
             return link
 
-    def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
+    def stage_paused(
+        self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime,
+        next_poll: Mapping[str, datetime | None] | None = None,
+    ) -> None:
         wanted = dict(changes)
+        polls = dict(next_poll or {})
 
         def apply() -> None:
             links = self.links.get(uid, {})
             for activity_type, reason in wanted.items():
                 if activity_type not in links:
                     raise MissingDocument(f"users/{uid}/links/{activity_type} does not exist")
-                links[activity_type] = replace(links[activity_type], paused_reason=reason, updated_at=now)
+                link = replace(links[activity_type], paused_reason=reason, updated_at=now)
+                if activity_type in polls:
+                    link = replace(link, next_poll_at=polls[activity_type])
+                links[activity_type] = link
 
         memory_batch(uow).stage(apply)
 

@@ -125,8 +125,12 @@ class LinkStore(Protocol):
         or None when it is gone or maps another calendar now."""
         ...
 
-    def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
-        """``paused_reason`` of existing links set or cleared (staged); nothing else changes."""
+    def stage_paused(
+        self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime,
+        next_poll: Mapping[str, datetime | None] | None = None,
+    ) -> None:
+        """``paused_reason`` of existing links set or cleared (staged), and ``next_poll_at`` of the links
+        ``next_poll`` names; nothing else changes."""
         ...
 
     def stage_resync(self, uow: UnitOfWork, uid: str, activity_type: str, resync: ResyncInfo) -> None:

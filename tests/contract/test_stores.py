@@ -271,6 +271,21 @@ class StoreContract:
         assert {lk.activity_type: lk.paused_reason for lk in stores.links.list_links(ALICE.uid)} == {
             "Meeting": None, "Call": None}
 
+    def test_a_pause_parks_the_links_poll_and_a_resume_sets_it_again(self, stores: Stores) -> None:
+        written = stores.links.put_link_checked(
+            ALICE.uid, "Meeting", lambda current: replace(link(), import_=True, next_poll_at=NOW))
+        uow = stores.unit_of_work()
+        stores.links.stage_paused(uow, ALICE.uid, {"Meeting": CALENDAR_MISSING}, NOW, {"Meeting": None})
+        uow.commit()
+        assert stores.links.list_links(ALICE.uid) == [
+            replace(written, paused_reason=CALENDAR_MISSING, next_poll_at=None, updated_at=NOW)]
+        assert stores.links.list_due_links(NOW, 10) == []
+        later = NOW + timedelta(minutes=5)
+        uow = stores.unit_of_work()
+        stores.links.stage_paused(uow, ALICE.uid, {"Meeting": None}, later, {"Meeting": later})
+        uow.commit()
+        assert [lk.next_poll_at for _, lk in stores.links.list_due_links(later, 10)] == [later]
+
     def test_pausing_a_missing_link_applies_nothing(self, stores: Stores) -> None:
         stores.links.put_link_checked(ALICE.uid, "Meeting", lambda current: link())
         uow = stores.unit_of_work()
