@@ -24,6 +24,7 @@ from functions.services.import_service import ImportService
 from functions.services.link_cleanup_service import LinkCleanupService
 from functions.services.link_service import LinkService
 from functions.services.notification_service import NotificationService
+from functions.services.poll_backfill_service import PollBackfillService
 from functions.services.ports import Adapters, IdentityPort
 from functions.services.resync_service import ResyncService
 from functions.services.settings_service import SettingsService
@@ -58,6 +59,7 @@ class Services:
             adapters, self.export, self.imports, resync=lambda task: self.resync.run_task(task).counts()
         )
         self.fanout = FanoutService(adapters, self.export, self.worker)
+        self.poll_backfill = PollBackfillService(adapters)
 
     @property
     def identity(self) -> IdentityPort:
