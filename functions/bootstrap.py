@@ -32,6 +32,10 @@ from functions.services.status_service import StatusService
 from functions.services.token_service import TokenService
 from functions.services.worker_service import WorkerService
 
+# main.py's entry point that Google's push notifications reach: CALBRIDGE_PUBLIC_BASE_URL + this (infra/ deploys
+# it public, and tests/infra checks the two agree).
+WEBHOOK_FUNCTION = "calendar_webhook"
+
 
 class Services:
     """Every use case, over one set of adapters."""
@@ -84,7 +88,7 @@ def real_adapters() -> Adapters:
     return Adapters(
         stores=FirestoreStores(new_firestore_client()), google=HttpGoogleGateway(), identity=FirebaseIdentity(),
         queue=PubSubTaskQueue(settings.require_project_id(), settings.sync_topic),
-        push_address=public + "calendar_webhook" if public else None,
+        push_address=public + WEBHOOK_FUNCTION if public else None,
     )
 
 
