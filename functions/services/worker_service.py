@@ -147,6 +147,9 @@ class WorkerService:
                 outcome.add(name, value)
             if report.error and not report.busy and not report.paused:
                 retry.append(f"{link.activity_type}: {report.error}")
+        if retry and import_skip_reason(self.stores.users.get_user(task.uid)) in PARKED_SKIPS:
+            self._skip(task, outcome, NEEDS_REAUTH_SKIP)  # Google refused the grant meanwhile: a retry would skip
+            return
         if retry:
             raise RetryLater(f"import of {task.uid} failed for {len(retry)} calendar(s): {'; '.join(retry)}",
                              outcome)

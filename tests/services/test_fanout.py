@@ -270,12 +270,8 @@ def test_a_user_whose_grant_google_refuses_costs_no_task_and_no_read_until_they_
     assert fleet.services.fanout.import_tick()["due_links"] == 4
     fleet.control.revoke_grant("ana@example.com", CLIENT_ID)
     fleet.control.expire_access_tokens("ana@example.com")
-    for task in fleet.queue.drain():
-        if task.uid != "ana":
-            fleet.services.worker.handle(task)
-            continue
-        with pytest.raises(RetryLater):  # ana's import meets invalid_grant: needs_reauth, her links parked
-            fleet.services.worker.handle(task)
+    outcomes = {task.uid: fleet.services.worker.handle(task) for task in fleet.queue.drain()}
+    assert outcomes["ana"].skipped == "needs_reauth"  # invalid_grant: acknowledged, not delivered again
     assert fleet.stores.users.get_user("ana").connection.status == "needs_reauth"
     assert fleet.link("ana").next_poll_at is None
 
