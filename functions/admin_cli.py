@@ -1,7 +1,13 @@
-"""Admin command line: grant or revoke the ``admin`` custom claim.
+"""Admin command line: grant or revoke the ``admin`` custom claim; the upgrade backfill of ``next_poll_at``.
 
     python -m functions.admin_cli grant-admin EMAIL
     python -m functions.admin_cli revoke-admin EMAIL
+    python -m functions.admin_cli backfill-poll [--dry-run]
+
+``backfill-poll`` gives every link without ``links.next_poll_at`` (saved before it existed) the value of
+the poll rule, so the scheduled import finds it; it writes that field alone, in a transaction, only where
+it is still missing, and running it again writes nothing (docs/deploy.md, *Upgrading*). It needs
+Firestore (ADC, or FIRESTORE_EMULATOR_HOST locally) but no Auth.
 
 Production: run with Application Default Credentials allowed to manage Firebase Auth users
 (``gcloud auth application-default login``) and GOOGLE_CLOUD_PROJECT set. Locally: with
@@ -26,10 +32,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, help_text in (("grant-admin", "make the user an admin"), ("revoke-admin", "remove the admin claim")):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("email")
+    backfill = commands.add_parser("backfill-poll", help="set links.next_poll_at where it is missing (upgrade)")
+    backfill.add_argument("--dry-run", action="store_true", help="count what would be written, write nothing")
     args = parser.parse_args(argv)
 
     from functions.bootstrap import services
 
+    if args.command == "backfill-poll":
+        try:
+            report = services().poll_backfill.run(dry_run=args.dry_run)
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(json.dumps({"dry_run": args.dry_run, **report.as_dict()}))
+        return 0
     try:
         user = services().admin.set_admin_by_email(args.email, admin=args.command == "grant-admin")
     except (DomainError, ConfigError) as exc:

@@ -24,12 +24,17 @@ from functions.services.import_service import ImportService
 from functions.services.link_cleanup_service import LinkCleanupService
 from functions.services.link_service import LinkService
 from functions.services.notification_service import NotificationService
+from functions.services.poll_backfill_service import PollBackfillService
 from functions.services.ports import Adapters, IdentityPort
 from functions.services.resync_service import ResyncService
 from functions.services.settings_service import SettingsService
 from functions.services.status_service import StatusService
 from functions.services.token_service import TokenService
 from functions.services.worker_service import WorkerService
+
+# main.py's entry point that Google's push notifications reach: CALBRIDGE_PUBLIC_BASE_URL + this (infra/ deploys
+# it public, and tests/infra checks the two agree).
+WEBHOOK_FUNCTION = "calendar_webhook"
 
 
 class Services:
@@ -58,6 +63,7 @@ class Services:
             adapters, self.export, self.imports, resync=lambda task: self.resync.run_task(task).counts()
         )
         self.fanout = FanoutService(adapters, self.export, self.worker)
+        self.poll_backfill = PollBackfillService(adapters)
 
     @property
     def identity(self) -> IdentityPort:
@@ -82,7 +88,7 @@ def real_adapters() -> Adapters:
     return Adapters(
         stores=FirestoreStores(new_firestore_client()), google=HttpGoogleGateway(), identity=FirebaseIdentity(),
         queue=PubSubTaskQueue(settings.require_project_id(), settings.sync_topic),
-        push_address=public + "calendar_webhook" if public else None,
+        push_address=public + WEBHOOK_FUNCTION if public else None,
     )
 
 

@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.core.models import ChannelRecord, Link
-from functions.core.poll_rules import channel_live, next_poll_at
+from functions.core.poll_rules import channel_live, next_poll_at, poll_changes_due
 from functions.core.push_rules import CHANNEL_TTL, RENEW_MARGIN, RENEWALS_PER_RUN, token_hash, wants_channel
 from functions.google.calendar_port import CalendarApi
 from functions.google.errors import GoogleError, InvalidClient, InvalidGrant, NotFound
 from functions.services.calendar_access import CalendarAccess
 from functions.services.errors import DomainError
 from functions.services.ports import Adapters
+from functions.store.ports import LinkStore
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +144,20 @@ class ChannelService:
         notifications on them are answered as unknown channels until the channels expire."""
         for channel in self.stores.channels.list_for_user(uid):
             self.stores.channels.delete_channel(channel.channel_id)
+        self.park_links(uid)
+
+    def park_links(self, uid: str) -> int:
+        """The user cannot sync (needs reauth, disconnected): see :func:`park_links`."""
+        return park_links(self.stores.links, uid)
+
+    def unpark_links(self, uid: str) -> None:
+        """After a (re)connect and ``watch_links``: every link gets back the ``next_poll_at`` of the poll rule
+        (due now without a live channel, the safety net with one; paused or import off: none)."""
         for link in self.stores.links.list_links(uid):
-            if link.channel_id:
+            if poll_changes_due(link.next_poll_at, next_poll_at(link, self.now())):
                 self.stores.links.update_channel(
                     uid, link.activity_type, link.calendar_id,
-                    lambda cur: _with_channel(cur, None, None, cur.channel_error, self.now()))
+                    lambda cur: replace(cur, next_poll_at=next_poll_at(cur, self.now())))
 
     # ------------------------------------------------------------------ after a link changed
     def link_saved(self, uid: str, old: Link | None, link: Link) -> Link:
@@ -196,6 +206,20 @@ class ChannelService:
                     lambda cur: _with_channel(cur, None, None, cur.channel_error, self.now()))
                 self.stores.channels.delete_channel(channel.channel_id)
         return run
+
+
+def park_links(links: LinkStore, uid: str) -> int:
+    """Every link of a user who cannot sync (needs reauth, disconnected) gets its channel fields cleared
+    and ``next_poll_at`` None, so the scheduled import neither queries nor queues it; how many changed.
+    ``ConnectService.finish`` unparks them (``ChannelService.unpark_links``)."""
+    parked = 0
+    for link in links.list_links(uid):
+        if link.channel_id or link.channel_expiry or link.next_poll_at is not None:
+            written = links.update_channel(
+                uid, link.activity_type, link.calendar_id,
+                lambda cur: replace(cur, channel_id=None, channel_expiry=None, next_poll_at=None))
+            parked += written is not None
+    return parked
 
 
 def _with_channel(link: Link, channel_id: str | None, expiry: datetime | None, error: str | None,

@@ -5,12 +5,13 @@ scheduled retries of revocations Google did not confirm."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from functions.core.connection_rules import REVOCATIONS_PER_RUN, next_revocation_attempt, revocation_id
 from functions.core.link_rules import calendar_pause_changes
-from functions.core.models import CONNECTED, CalendarEntry, Connection, Identity, PendingRevocation, UserRecord
+from functions.core.models import CONNECTED, CalendarEntry, Connection, Identity, Link, PendingRevocation, UserRecord
 from functions.core.oauth_state_rules import (
     ACCESS_DENIED,
     EXCHANGE_FAILED,
@@ -28,8 +29,11 @@ from functions.services.errors import DomainError, GoogleUnavailable
 from functions.services.ports import Adapters
 from functions.services.token_service import TokenService
 from functions.store.errors import MissingDocument
+from functions.store.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+LINK_RACE_ATTEMPTS = 3  # list-stage-commit rounds when links vanish meanwhile (each round sees fewer links)
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,6 @@ class ConnectService:
             calendars_error = f"Google did not give calbridge your calendar list: {exc.message}"
         google_email = primary_email(calendars or [])
         stores = self.stores
-        links = stores.links.list_links(state.uid)
         # Google revokes a whole grant (account x client): revoking an old token of the account
         # just reconnected would end the new connection too, so those retries stop here.
         superseded = [
@@ -119,15 +122,19 @@ class ConnectService:
             for r in stores.revocations.list_pending(state.uid)
             if google_email and r.google_email == google_email and r.client_id == settings.client_id
         ]
-        uow = stores.unit_of_work()
-        stores.users.stage_connection(
-            uow, state.uid, tokens, calendars, google_email, settings.client_id, now, calendars_error
-        )
-        if calendars is not None:
-            stores.links.stage_paused(uow, state.uid, calendar_pause_changes(links, calendars), now)
-        stores.revocations.stage_deleted(uow, state.uid, superseded)
-        uow.commit()
+
+        def stage(uow: UnitOfWork, links: list[Link]) -> None:
+            stores.users.stage_connection(
+                uow, state.uid, tokens, calendars, google_email, settings.client_id, now, calendars_error
+            )
+            if calendars is not None:
+                changes = calendar_pause_changes(links, calendars)
+                stores.links.stage_paused(uow, state.uid, changes, now, paused_polls(links, changes, now))
+            stores.revocations.stage_deleted(uow, state.uid, superseded)
+
+        self._commit_over_links(state.uid, stage)
         self.channels.watch_links(state.uid)  # push channels for the links with import on (never fails this)
+        self.channels.unpark_links(state.uid)  # parked while disconnected or needing reauth: due again
         return None
 
     def refresh_calendars(self, identity: Identity) -> list[CalendarEntry]:
@@ -140,12 +147,30 @@ class ConnectService:
             raise GoogleUnavailable(f"Could not read your calendar list from Google: {exc.message}") from exc
         now = self.now()
         stores = self.stores
-        links = stores.links.list_links(identity.uid)
-        uow = stores.unit_of_work()
-        stores.users.stage_calendars(uow, identity.uid, calendars, primary_email(calendars), now)
-        stores.links.stage_paused(uow, identity.uid, calendar_pause_changes(links, calendars), now)
-        uow.commit()
+
+        def stage(uow: UnitOfWork, links: list[Link]) -> None:
+            stores.users.stage_calendars(uow, identity.uid, calendars, primary_email(calendars), now)
+            changes = calendar_pause_changes(links, calendars)
+            stores.links.stage_paused(uow, identity.uid, changes, now, paused_polls(links, changes, now))
+
+        self._commit_over_links(identity.uid, stage)
         return calendars
+
+    def _commit_over_links(self, uid: str, stage: Callable[[UnitOfWork, list[Link]], None]) -> None:
+        """Stage and commit writes that name the user's links as listed now. A link unlinked between the list
+        and the commit makes the commit refuse (MissingDocument, nothing applied): list and stage again
+        without it, so the vanished link is simply left alone (at most ``LINK_RACE_ATTEMPTS`` times)."""
+        for attempt in range(1, LINK_RACE_ATTEMPTS + 1):
+            links = self.stores.links.list_links(uid)
+            uow = self.stores.unit_of_work()
+            stage(uow, links)
+            try:
+                uow.commit()
+                return
+            except MissingDocument:
+                if attempt == LINK_RACE_ATTEMPTS:
+                    raise
+                log.info("a link of %s was removed while its pause was written; staging again", uid)
 
     def retry_failed_calendar_read(self, identity: Identity, user: UserRecord) -> UserRecord:
         """If the last read of the calendar list failed, try once more (``GET /me`` calls this, so
@@ -189,15 +214,16 @@ class ConnectService:
                     google_email=user.connection.google_email,
                     client_id=user.connection.client_id,
                 )
-        uow = stores.unit_of_work()
-        stores.users.stage_disconnected(uow, uid, now)
-        no_channel = {lk.activity_type: next_poll_at(replace(lk, channel_id=None, channel_expiry=None), now)
-                      for lk in links}
-        stores.links.stage_sync_cleared(uow, uid, [lk.activity_type for lk in links], now, no_channel)
-        stores.channels.stage_deleted(uow, channel_ids)
-        if pending is not None:
-            stores.revocations.stage_pending(uow, pending)
-        uow.commit()
+
+        def stage(uow: UnitOfWork, current: list[Link]) -> None:
+            stores.users.stage_disconnected(uow, uid, now)
+            parked = {lk.activity_type: None for lk in current}  # nothing to import until the user connects again
+            stores.links.stage_sync_cleared(uow, uid, [lk.activity_type for lk in current], now, parked)
+            stores.channels.stage_deleted(uow, channel_ids)
+            if pending is not None:
+                stores.revocations.stage_pending(uow, pending)
+
+        self._commit_over_links(uid, stage)
         user_after = stores.users.get_user(uid)
         return Disconnected(user_after.connection if user_after else Connection(), revoked, pending is not None)
 
@@ -236,6 +262,13 @@ class ConnectService:
         except (GoogleError, DomainError) as exc:
             log.warning("revoking the Google grant of %s failed: %s", uid, exc)
             return exc.message
+
+
+def paused_polls(links: list[Link], changes: Mapping[str, str | None], now: datetime) -> dict[str, datetime | None]:
+    """The ``next_poll_at`` of each link whose pause changes: None when paused, the poll rule's when it resumes."""
+    by_type = {lk.activity_type: lk for lk in links}
+    return {activity_type: next_poll_at(replace(by_type[activity_type], paused_reason=reason), now)
+            for activity_type, reason in changes.items() if activity_type in by_type}
 
 
 def primary_email(calendars: list[CalendarEntry]) -> str | None:

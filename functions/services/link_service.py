@@ -14,7 +14,7 @@ from functions.core.link_rules import (
     conflicting_link,
     find_calendar,
 )
-from functions.core.models import DISCONNECTED, Identity, Link, ResyncInfo
+from functions.core.models import CONNECTED, DISCONNECTED, Identity, Link, ResyncInfo
 from functions.core.poll_rules import next_poll_at
 from functions.core.sync_task import SyncTask, TaskKind
 from functions.services.channel_service import ChannelService
@@ -75,6 +75,7 @@ class LinkService:
         if errors:
             raise InvalidLink("The link is not valid.", field_errors(errors))
         now = self.now()
+        connected = user.connection.status == CONNECTED  # needs reauth: saved, but parked until reconnected
         replaced: list[Link] = []
 
         def decide(current: list[Link]) -> Link:
@@ -117,7 +118,7 @@ class LinkService:
                 privacy=wanted.privacy if wanted.privacy is not None else base.privacy,
                 resync=base.resync if same_calendar else ResyncInfo(),
             )
-            return replace(link, next_poll_at=next_poll_at(link, now))  # the scheduled import's query
+            return replace(link, next_poll_at=next_poll_at(link, now, connected))  # the scheduled import's query
 
         link = self.stores.links.put_link_checked(identity.uid, activity_type, decide)
         old = replaced[0] if replaced else None

@@ -12,9 +12,11 @@ docs/import.md).
   disconnected owner's group activities still reach the members).
 - IMPORT: the link named by the task, or every import link of the user (activity_type None); skipped
   with a logged reason when the user is gone, not connected, needs reauth or has a calendar-list
-  error, and per link when paused or import is off. One import runs a calendar to its end (it is
-  bounded by the calendar's changes), so it needs no continuation; a run that failed for a reason
-  Google or Firestore may not repeat raises :class:`RetryLater` so Pub/Sub delivers the task again.
+  error, and per link when paused or import is off. A user not connected or needing reauth has their
+  links parked (``next_poll_at`` None) so the next tick queues no task for them. One import runs a
+  calendar to its end (it is bounded by the calendar's changes), so it needs no continuation; a run
+  that failed for a reason Google or Firestore may not repeat raises :class:`RetryLater` so Pub/Sub
+  delivers the task again.
 - RESYNC: handed to the resync handler given at construction (the link controls, issue 13); without
   one the task is refused with a logged reason and acknowledged.
 
@@ -29,9 +31,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from functions import observability
-from functions.core.fanout_rules import import_skip_reason, link_skip_reason, may_continue
+from functions.core.fanout_rules import (
+    NEEDS_REAUTH_SKIP,
+    NOT_CONNECTED,
+    import_skip_reason,
+    link_skip_reason,
+    may_continue,
+)
 from functions.core.push_rules import PUSH_MAX_WAIT, PUSH_QUIET, queued_import_wait
 from functions.core.sync_task import SyncTask, TaskKind
+from functions.services.channel_service import park_links
 from functions.services.export_service import ExportService
 from functions.services.import_service import ImportReport, ImportService
 from functions.services.ports import Adapters
@@ -39,6 +48,8 @@ from functions.services.ports import Adapters
 log = logging.getLogger(__name__)
 
 EXPORT_PER_TASK = 200  # activities one export task takes on; a full batch publishes a continuation
+
+PARKED_SKIPS = (NEEDS_REAUTH_SKIP, NOT_CONNECTED)  # users whose links are parked when a task finds them
 
 ResyncHandler = Callable[[SyncTask], Mapping[str, int]]
 
@@ -113,6 +124,8 @@ class WorkerService:
         reason = import_skip_reason(self.stores.users.get_user(task.uid))
         if reason is not None:
             self._skip(task, outcome, reason)
+            if reason in PARKED_SKIPS:  # e.g. refused before parking existed: the next tick has no task for them
+                outcome.add("links_parked", park_links(self.stores.links, task.uid))
             return
         links = sorted(self.stores.links.list_links(task.uid), key=lambda lk: lk.activity_type)
         chosen = [lk for lk in links if task.activity_type in (None, lk.activity_type)]
@@ -138,6 +151,9 @@ class WorkerService:
                 outcome.add(name, value)
             if report.error and not report.busy and not report.paused:
                 retry.append(f"{link.activity_type}: {report.error}")
+        if retry and import_skip_reason(self.stores.users.get_user(task.uid)) in PARKED_SKIPS:
+            self._skip(task, outcome, NEEDS_REAUTH_SKIP)  # Google refused the grant meanwhile: a retry would skip
+            return
         if retry:
             raise RetryLater(f"import of {task.uid} failed for {len(retry)} calendar(s): {'; '.join(retry)}",
                              outcome)

@@ -150,6 +150,43 @@ class FirestoreLinkStore:
             found.append((parent.id, link_from_doc(snapshot.id, snapshot.to_dict() or {})))
         return found
 
+    def page_links(self, after: str | None, limit: int) -> tuple[list[tuple[str, Link]], str | None]:
+        """A page of every user's links in document-path order (collection group, ordered by ``__name__``)."""
+        query = self.client.collection_group("links").order_by("__name__").limit(limit)
+        if after is not None:
+            query = query.start_after({"__name__": self.client.document(after)})
+        found: list[tuple[str, Link]] = []
+        last: str | None = None
+        count = 0
+        for snapshot in query.stream():
+            count += 1
+            last = snapshot.reference.path
+            parent = snapshot.reference.parent.parent
+            if parent is None or parent.parent.id != "users":
+                continue
+            found.append((parent.id, link_from_doc(snapshot.id, snapshot.to_dict() or {})))
+        return found, (last if count >= limit else None)
+
+    def backfill_poll(self, uid: str, activity_type: str, decide: Callable[[Link], datetime | None]) -> datetime | None:
+        """``next_poll_at`` written alone, in a transaction, only where the link has none (a save racing
+        with it makes the transaction retry and then find the value the save wrote)."""
+        ref = self.client.document(link_path(uid, activity_type))
+
+        @transactional
+        def run(tx: Any) -> datetime | None:
+            snapshot = ref.get(transaction=tx)
+            if not snapshot.exists:
+                return None
+            link = link_from_doc(activity_type, snapshot.to_dict() or {})
+            if link.next_poll_at is not None:
+                return None
+            wanted = decide(link)
+            if wanted is not None:
+                tx.update(ref, {"next_poll_at": wanted})
+            return wanted
+
+        return run(self.client.transaction())
+
     def put_link_checked(self, uid: str, activity_type: str, decide: Callable[[list[Link]], Link]) -> Link:
         """Write the link ``decide`` returns from the user's current links, atomically.
 
@@ -213,14 +250,20 @@ class FirestoreLinkStore:
 
         return run(self.client.transaction())
 
-    def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
-        """``paused_reason`` of these links set (a reason) or cleared (None), staged; nothing else changes."""
+    def stage_paused(
+        self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime,
+        next_poll: Mapping[str, datetime | None] | None = None,
+    ) -> None:
+        """``paused_reason`` of these links set (a reason) or cleared (None), and ``next_poll_at`` of those
+        ``next_poll`` names, staged; nothing else changes."""
         batch = firestore_batch(uow)
+        polls = dict(next_poll or {})
         for activity_type, reason in changes.items():
             batch.count()
-            batch.batch.update(
-                self.client.document(link_path(uid, activity_type)), {"paused_reason": reason, "updated_at": now}
-            )
+            fields: dict[str, Any] = {"paused_reason": reason, "updated_at": now}
+            if activity_type in polls:
+                fields["next_poll_at"] = polls[activity_type]
+            batch.batch.update(self.client.document(link_path(uid, activity_type)), fields)
 
     def stage_resync(self, uow: UnitOfWork, uid: str, activity_type: str, resync: ResyncInfo) -> None:
         batch = firestore_batch(uow)

@@ -17,6 +17,7 @@ from functions.core.activity import Activity, ActivitySync, SyncState
 from functions.core.activity_range import activity_range
 from functions.core.google_event_row import GoogleEventRow
 from functions.core.group import Group
+from functions.core.link_rules import activity_type_doc_id
 from functions.core.models import (
     CONNECTED,
     DISCONNECTED,
@@ -206,6 +207,23 @@ class InMemoryLinkStore:
                    for link in links.values() if link.next_poll_at is not None and link.next_poll_at <= now]
         return [(uid, link) for _, uid, _, link in sorted(due, key=lambda item: item[:3])[:limit]]
 
+    def page_links(self, after: str | None, limit: int) -> tuple[list[tuple[str, Link]], str | None]:
+        with self.lock:
+            everything = sorted((f"users/{uid}/links/{activity_type_doc_id(link.activity_type)}", uid, link)
+                                for uid, links in self.links.items() for link in links.values())
+        page = [item for item in everything if after is None or item[0] > after][:limit]
+        return [(uid, link) for _, uid, link in page], (page[-1][0] if len(page) >= limit else None)
+
+    def backfill_poll(self, uid: str, activity_type: str, decide: Callable[[Link], datetime | None]) -> datetime | None:
+        with self.lock:
+            link = self.links.get(uid, {}).get(activity_type)
+            if link is None or link.next_poll_at is not None:
+                return None
+            wanted = decide(link)
+            if wanted is not None:
+                self.links[uid][activity_type] = replace(link, next_poll_at=wanted)
+            return wanted
+
     def put_link_checked(self, uid: str, activity_type: str, decide: Callable[[list[Link]], Link]) -> Link:
         with self.lock:
             link = decide(self.list_links(uid))
@@ -249,15 +267,22 @@ class InMemoryLinkStore:
             self.links[uid][activity_type] = link
             return link
 
-    def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
+    def stage_paused(
+        self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime,
+        next_poll: Mapping[str, datetime | None] | None = None,
+    ) -> None:
         wanted = dict(changes)
+        polls = dict(next_poll or {})
 
         def apply() -> None:
             links = self.links.get(uid, {})
             for activity_type, reason in wanted.items():
                 if activity_type not in links:
                     raise MissingDocument(f"users/{uid}/links/{activity_type} does not exist")
-                links[activity_type] = replace(links[activity_type], paused_reason=reason, updated_at=now)
+                link = replace(links[activity_type], paused_reason=reason, updated_at=now)
+                if activity_type in polls:
+                    link = replace(link, next_poll_at=polls[activity_type])
+                links[activity_type] = link
 
         memory_batch(uow).stage(apply)
 

@@ -107,6 +107,17 @@ class LinkStore(Protocol):
         """Write what ``decide`` returns from the user's current links, atomically (a transaction)."""
         ...
 
+    def page_links(self, after: str | None, limit: int) -> tuple[list[tuple[str, Link]], str | None]:
+        """Every user's links in document-path order, a page at a time (collection-group query): up to
+        ``limit`` (uid, link) after the cursor ``after`` (None: from the start), and the cursor of the next
+        page (None: this was the last)."""
+        ...
+
+    def backfill_poll(self, uid: str, activity_type: str, decide: Callable[[Link], datetime | None]) -> datetime | None:
+        """In a transaction: if the link exists and has no ``next_poll_at``, write ``decide(link)`` there (when
+        not None) and nothing else; the value written, or None (gone, already set, or nothing to write)."""
+        ...
+
     def delete_link(self, uid: str, activity_type: str) -> Link | None: ...
 
     def stage_sync_cleared(
@@ -125,8 +136,12 @@ class LinkStore(Protocol):
         or None when it is gone or maps another calendar now."""
         ...
 
-    def stage_paused(self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime) -> None:
-        """``paused_reason`` of existing links set or cleared (staged); nothing else changes."""
+    def stage_paused(
+        self, uow: UnitOfWork, uid: str, changes: Mapping[str, str | None], now: datetime,
+        next_poll: Mapping[str, datetime | None] | None = None,
+    ) -> None:
+        """``paused_reason`` of existing links set or cleared (staged), and ``next_poll_at`` of the links
+        ``next_poll`` names; nothing else changes."""
         ...
 
     def stage_resync(self, uow: UnitOfWork, uid: str, activity_type: str, resync: ResyncInfo) -> None:

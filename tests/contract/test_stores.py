@@ -271,6 +271,55 @@ class StoreContract:
         assert {lk.activity_type: lk.paused_reason for lk in stores.links.list_links(ALICE.uid)} == {
             "Meeting": None, "Call": None}
 
+    def test_a_pause_parks_the_links_poll_and_a_resume_sets_it_again(self, stores: Stores) -> None:
+        written = stores.links.put_link_checked(
+            ALICE.uid, "Meeting", lambda current: replace(link(), import_=True, next_poll_at=NOW))
+        uow = stores.unit_of_work()
+        stores.links.stage_paused(uow, ALICE.uid, {"Meeting": CALENDAR_MISSING}, NOW, {"Meeting": None})
+        uow.commit()
+        assert stores.links.list_links(ALICE.uid) == [
+            replace(written, paused_reason=CALENDAR_MISSING, next_poll_at=None, updated_at=NOW)]
+        assert stores.links.list_due_links(NOW, 10) == []
+        later = NOW + timedelta(minutes=5)
+        uow = stores.unit_of_work()
+        stores.links.stage_paused(uow, ALICE.uid, {"Meeting": None}, later, {"Meeting": later})
+        uow.commit()
+        assert [lk.next_poll_at for _, lk in stores.links.list_due_links(later, 10)] == [later]
+
+    def test_every_users_links_are_paged_in_order_and_each_once(self, stores: Stores) -> None:
+        for uid in (BOB.uid, ALICE.uid):
+            for index, activity_type in enumerate(("Meeting", "Call", "Visit")):
+                calendar = f"cal-{index}@group.calendar.google.com"
+                stores.links.put_link_checked(
+                    uid, activity_type, lambda current, t=activity_type, c=calendar: link(t, c))
+        seen: list[tuple[str, str]] = []
+        cursor: str | None = None
+        pages = 0
+        while True:
+            page, cursor = stores.links.page_links(cursor, 4)
+            pages += 1
+            seen += [(uid, lk.activity_type) for uid, lk in page]
+            if cursor is None:
+                break
+        assert pages == 2
+        assert seen == [(ALICE.uid, "Call"), (ALICE.uid, "Meeting"), (ALICE.uid, "Visit"),
+                        (BOB.uid, "Call"), (BOB.uid, "Meeting"), (BOB.uid, "Visit")]
+
+    def test_the_poll_backfill_writes_next_poll_at_alone_and_only_where_it_is_missing(self, stores: Stores) -> None:
+        legacy = stores.links.put_link_checked(
+            ALICE.uid, "Meeting", lambda current: link(import_=True, sync_token="tok", last_error="old"))
+        stores.links.put_link_checked(ALICE.uid, "Call", lambda current: link("Call", "b@x", import_=True,
+                                                                               next_poll_at=NOW))
+        later = NOW + timedelta(hours=1)
+        assert stores.links.backfill_poll(ALICE.uid, "Meeting", lambda current: later) == later
+        assert stores.links.backfill_poll(ALICE.uid, "Call", lambda current: later) is None  # set: kept
+        assert stores.links.backfill_poll(ALICE.uid, "Gone", lambda current: later) is None
+        assert stores.links.backfill_poll(ALICE.uid, "Meeting", lambda current: NOW) is None  # set now: idempotent
+        by_type = {lk.activity_type: lk for lk in stores.links.list_links(ALICE.uid)}
+        assert by_type["Meeting"] == replace(legacy, next_poll_at=later)
+        assert by_type["Call"].next_poll_at == NOW
+        assert stores.links.list_links(BOB.uid) == []
+
     def test_pausing_a_missing_link_applies_nothing(self, stores: Stores) -> None:
         stores.links.put_link_checked(ALICE.uid, "Meeting", lambda current: link())
         uow = stores.unit_of_work()

@@ -217,3 +217,39 @@ def test_a_running_resync_shows_its_progress_until_it_is_done(
     expect(row.locator(".resync-progress")).to_contain_text("2 imported, 5 exported events checked, 0 missing")
     expect(row.locator("[data-testid=link-state]")).to_have_attribute("data-state", "synced")
     assert page.errors == []
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_the_link_row_shows_whether_google_pushes_changes(
+    connected_user, sandbox, pages_url, calendar_page, width: str  # noqa: ANN001, F811
+) -> None:
+    page = calendar_page(width)
+    open_settings(page, pages_url)
+    row = meeting_row(page)
+    push = row.locator("[data-testid=link-push]")
+    expect(push).to_have_attribute("data-push", "off")  # export only: nothing to be notified of
+    expect(push).to_have_text("Push: off (import is off)")
+
+    # Google refuses the channel: the link is saved, the row says so with Google's reason.
+    sandbox.inject_fault(status=403, count=1, path_contains="/watch", reason="forbidden")
+    row.locator("input[name=import]").check()
+    row.locator("button[data-save]").click()
+    row = meeting_row(page)
+    expect(row.locator(".row-message")).to_have_text("Saved.")
+    push = row.locator("[data-testid=link-push]")
+    expect(push).to_have_attribute("data-push", "refused")
+    expect(push).to_contain_text("Push: refused · Google refused push notifications for this calendar (403)")
+    expect(push).to_contain_text("changes are imported every 5 minutes")
+    assert no_sideways_scroll(page) <= 0
+    shot(page, f"controls-push-refused-{width}")
+
+    # Saved again, Google accepts: push is live.
+    row.locator("button[data-save]").click()
+    row = meeting_row(page)
+    expect(row.locator(".row-message")).to_have_text("Saved.")
+    push = row.locator("[data-testid=link-push]")
+    expect(push).to_have_attribute("data-push", "live")
+    expect(push).to_have_text("Push: live · Google's changes arrive within seconds")
+    assert [c["calendar_id"] for c in sandbox.channels()] == [connected_user["calendar_id"]]
+    shot(page, f"controls-push-live-{width}")
+    assert page.errors == []

@@ -42,6 +42,7 @@ class Infra:
     locals: dict[str, Any] = field(default_factory=dict)
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)  # name -> value expression
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Expected:
     extra_env: set[str] = field(default_factory=set)  # variables read outside config.py
     # Firestore-triggered functions: name -> (event type, document path pattern), from the code that reads them
     firestore_triggers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    webhook_function: str = "calendar_webhook"  # bootstrap.WEBHOOK_FUNCTION: the push address's last part
 
 
 def dump_hcl(folder: Path) -> dict[str, Any]:
@@ -81,6 +83,9 @@ def build_infra(folder: Path, parsed_files: dict[str, Any]) -> Infra:
         for block in parsed.get("variable", []):
             for name, body in block.items():
                 infra.variables[name] = body
+        for block in parsed.get("output", []):
+            for name, body in block.items():
+                infra.outputs[name] = _unwrap(body.get("value"))
         for block in parsed.get("resource", []):
             for rtype, named in block.items():
                 for name, body in named.items():
@@ -414,7 +419,42 @@ def problems(infra: Infra, expected: Expected) -> list[str]:
     check_firestore(infra, found)
     check_firestore_triggers(infra, expected, found)
     check_source(infra, found)
+    check_push_and_worker(infra, expected, found)
     return found
+
+
+def check_push_and_worker(infra: Infra, expected: Expected, problems: list[str]) -> None:
+    """The webhook: a public HTTP entry point at ``CALBRIDGE_PUBLIC_BASE_URL`` + its name, that base set on every
+    function and ending in /, the ``webhook_url`` output the same address. The Pub/Sub worker: triggered by the
+    sync topic, with the dead-letter topic attached to its trigger's subscription."""
+    webhook = expected.webhook_function
+    entry = (infra.locals.get("functions") or {}).get(webhook)
+    if expected.signatures.get(webhook) != "http":
+        problems.append(f"{webhook}: the push address names it, but it is not an HTTP entry point of main.py")
+    if not isinstance(entry, dict) or entry.get("trigger") != "http" or entry.get("public") is not True:
+        problems.append(f"{webhook}: Google's push notifications need it deployed as a public HTTP function")
+    environment = infra.locals.get("function_environment") or {}
+    if environment.get("CALBRIDGE_PUBLIC_BASE_URL") != "${local.public_base_url}":
+        problems.append("CALBRIDGE_PUBLIC_BASE_URL must be local.public_base_url (the webhook address is built on it)")
+    base = str(infra.locals.get("public_base_url", ""))
+    validation = json.dumps(infra.variables.get("public_base_url", {}).get("validation", ""))
+    if not base.endswith('/"}') or "/$" not in validation:
+        problems.append("local.public_base_url must end in / (default and variable validation): "
+                        f"the webhook is <base>{webhook}")
+    if infra.outputs.get("webhook_url") != "${local.public_base_url}" + webhook:
+        problems.append(f"output webhook_url must be ${{local.public_base_url}}{webhook}, "
+                        f"is {infra.outputs.get('webhook_url')!r}")
+    workers = [name for name, kind in expected.signatures.items()
+               if kind == "cloudevent" and name not in expected.firestore_triggers]
+    function_body = json.dumps(resources_of(infra, FUNCTION_TYPE))
+    if workers and "google_pubsub_topic.sync.id" not in function_body:
+        problems.append(f"{', '.join(workers)}: the event trigger must be the sync topic (google_pubsub_topic.sync.id)")
+    dead_letters = [body for body in resources_of(infra, "terraform_data").values()
+                    if "local.pubsub_functions" in str(attr(body, "for_each"))
+                    and "google_pubsub_topic.sync_dead_letter" in json.dumps(body)]
+    if workers and not dead_letters:
+        problems.append(f"{', '.join(workers)}: no dead-letter topic attached to the Pub/Sub trigger "
+                        "(terraform_data over local.pubsub_functions)")
 
 
 def check_firestore_triggers(infra: Infra, expected: Expected, problems: list[str]) -> None:
@@ -454,6 +494,7 @@ def expected_from_code() -> Expected:
     """What main.py, functions/config.py and devstack/server.py say."""
     import main
     from devstack.server import SCHEDULED_JOBS
+    from functions.bootstrap import WEBHOOK_FUNCTION
     from functions.config import EMULATOR_VARIABLES, SETTINGS
     from functions.events.firestore_event import DOCUMENT_PATTERN, EVENT_TYPE
 
@@ -467,4 +508,5 @@ def expected_from_code() -> Expected:
         sync_topic=str(settings["CALBRIDGE_SYNC_TOPIC"]),
         extra_env={"CALBRIDGE_LOG_FORMAT"},
         firestore_triggers={"on_activity_write": (EVENT_TYPE, DOCUMENT_PATTERN)},
+        webhook_function=WEBHOOK_FUNCTION,
     )

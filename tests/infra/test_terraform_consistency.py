@@ -11,10 +11,12 @@ extra entry point, a scheduler job on a missing function, ...). The HCL is parse
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -257,3 +259,45 @@ def test_terraform_files_are_formatted() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _drop_dead_letter(infra: Infra) -> None:
+    del infra.resources[("terraform_data", "sync_worker_dead_letter")]
+
+
+def _other_topic(infra: Infra) -> None:
+    body = infra.resources[("google_cloudfunctions2_function", "function")]
+    text = json.dumps(body).replace("google_pubsub_topic.sync.id", "google_pubsub_topic.other.id")
+    infra.resources[("google_cloudfunctions2_function", "function")] = json.loads(text)
+
+
+@pytest.mark.parametrize(("mutate", "expected_problem"), [
+    (lambda i: i.locals["functions"]["calendar_webhook"].update(public=False),
+     "calendar_webhook: Google's push notifications need it deployed as a public HTTP function"),
+    (lambda i: i.outputs.update(webhook_url="${local.public_base_url}webhook"), "output webhook_url must be"),
+    (lambda i: i.locals["function_environment"].update(CALBRIDGE_PUBLIC_BASE_URL="https://example.com"),
+     "CALBRIDGE_PUBLIC_BASE_URL must be local.public_base_url"),
+    (lambda i: i.locals.update(public_base_url="${var.public_base_url}"), "local.public_base_url must end in /"),
+    (_drop_dead_letter, "sync_worker: no dead-letter topic attached"),
+    (_other_topic, "sync_worker: the event trigger must be the sync topic"),
+])
+def test_the_webhook_address_and_the_workers_topic_and_dead_letter_are_checked(
+    infra: Infra, expected: Expected, mutate: Any, expected_problem: str
+) -> None:
+    assert not any(expected_problem in p for p in problems(infra, expected))
+    broken = mutated(infra)
+    mutate(broken)
+    assert any(expected_problem in p for p in problems(broken, expected)), problems(broken, expected)
+
+
+def test_every_entry_point_has_its_trigger_kind_in_infra(infra: Infra, expected: Expected) -> None:
+    import main
+
+    deployed = {name: entry["trigger"] for name, entry in infra.locals["functions"].items()}
+    assert deployed == {
+        "api": "http", "pages": "http", "oauth_callback": "http", "calendar_webhook": "http", "activities": "http",
+        "export_activities": "http", "import_events": "http", "renew_channels": "http",
+        "sync_worker": "pubsub", "on_activity_write": "firestore",
+    }
+    assert set(deployed) == set(main.SIGNATURES)
+    assert set(infra.locals["scheduled_jobs"]) == {"export_activities", "import_events", "renew_channels"}

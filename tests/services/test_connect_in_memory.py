@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from functions.bootstrap import Services, build_services
-from functions.core.models import CONNECTED, DISCONNECTED, NEEDS_REAUTH, GoogleClientSettings, Identity
+from functions.core.models import CONNECTED, DISCONNECTED, NEEDS_REAUTH, GoogleClientSettings, Identity, Link
 from functions.google.gateway import in_process_gateway
 from functions.services.errors import CalendarInUse, NeedsReauth, NotConfigured, UnknownCalendar
 from functions.services.ports import Adapters
@@ -127,3 +127,44 @@ def test_disconnect_revokes_clears_the_secrets_and_keeps_the_links(services: Ser
     assert done.connection.status == DISCONNECTED
     assert stores.users.get_secrets(ALICE.uid) is None
     assert [lk.activity_type for lk in stores.links.list_links(ALICE.uid)] == ["Meeting"]
+
+
+def unlinked_after_the_first_read(monkeypatch: pytest.MonkeyPatch, stores: InMemoryStores, activity_type: str) -> None:
+    """The user unlinks ``activity_type`` (another tab) right after the service's first read of their links."""
+    read = stores.links.list_links
+    done: list[bool] = []
+
+    def list_links(uid: str) -> list[Link]:
+        links = read(uid)
+        if not done:
+            done.append(True)
+            assert stores.links.delete_link(uid, activity_type) is not None
+        return links
+
+    monkeypatch.setattr(stores.links, "list_links", list_links)
+
+
+def linked_with_a_vanished_calendar(services: Services, sandbox, stores) -> None:  # noqa: ANN001
+    assert connect(services, sandbox) is None
+    services.links.put_link(ALICE, "Meeting", {"calendar_id": calendar_id(services, "CRM Meetings"), "import": True})
+    stores.links.put_link_checked(  # its calendar is no longer in Google's list: the next read pauses it
+        ALICE.uid, "Call", lambda current: Link("Call", "deleted@group.calendar.google.com", "Old", export=True))
+
+
+@pytest.mark.parametrize("action", ["refresh", "reconnect", "disconnect"])
+def test_a_link_removed_while_its_pause_is_written_is_left_alone(
+    services: Services, sandbox, stores, monkeypatch: pytest.MonkeyPatch, action: str  # noqa: ANN001
+) -> None:
+    linked_with_a_vanished_calendar(services, sandbox, stores)
+    unlinked_after_the_first_read(monkeypatch, stores, "Call")
+
+    if action == "refresh":
+        services.connect.refresh_calendars(ALICE)
+    elif action == "reconnect":
+        assert connect(services, sandbox) is None
+    else:
+        services.connect.disconnect(ALICE)
+
+    assert [lk.activity_type for lk in stores.links.list_links(ALICE.uid)] == ["Meeting"]  # not recreated
+    status = stores.users.get_user(ALICE.uid).connection.status
+    assert status == (DISCONNECTED if action == "disconnect" else CONNECTED)

@@ -24,7 +24,8 @@ from functions.services.ports import Adapters
 from functions.services.worker_service import RetryLater
 from functions.store.memory import InMemoryStores
 from sandbox.inprocess import InProcessSandbox
-from tests.export_world import ConnectedUser, configure_client, connect_user
+from tests.export_world import CLIENT_ID, ConnectedUser, configure_client, connect_user
+from tests.support.consent import consent, query_of
 
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 USERS = ("ana", "ben", "cleo", "dan")
@@ -255,3 +256,72 @@ def test_without_a_queue_the_jobs_run_the_work_inline() -> None:
     assert (export["activities"], export["synced"], export["users"], export["published"]) == (2, 2, 1, 0)
     assert (imports["calendars"], imports["users"], imports["published"], imports["failed"]) == (2, 2, 0, 0)
     assert len(fleet.events("ana")) == 2
+
+
+def reconnect(fleet: Fleet, uid: str) -> str | None:
+    """*Authorize and Connect* again, through the sandbox's consent page and ``ConnectService.finish``."""
+    identity = Identity(uid, f"{uid}@example.com", False)
+    started = fleet.services.connect.start(identity)
+    back = consent(fleet.control.session, started.authorize_url, identity.email or "")
+    return fleet.services.connect.finish(query_of(back), started.browser_nonce)
+
+
+def test_a_user_whose_grant_google_refuses_costs_no_task_and_no_read_until_they_reconnect(fleet: Fleet) -> None:
+    assert fleet.services.fanout.import_tick()["due_links"] == 4
+    fleet.control.revoke_grant("ana@example.com", CLIENT_ID)
+    fleet.control.expire_access_tokens("ana@example.com")
+    outcomes = {task.uid: fleet.services.worker.handle(task) for task in fleet.queue.drain()}
+    assert outcomes["ana"].skipped == "needs_reauth"  # invalid_grant: acknowledged, not delivered again
+    assert fleet.stores.users.get_user("ana").connection.status == "needs_reauth"
+    assert fleet.link("ana").next_poll_at is None
+
+    for _tick in range(3):
+        fleet.clock[0] += timedelta(minutes=5)
+        summary = fleet.services.fanout.import_tick()
+        assert (summary["due_links"], summary["users"]) == (3, 3)  # ana's link is not even read
+        assert "ana" not in {t.uid for t in fleet.run_published()}
+
+    assert reconnect(fleet, "ana") is None
+    assert fleet.link("ana").next_poll_at == fleet.now()  # due again (no push address here: polled)
+    fleet.queue.drain()
+    assert fleet.services.fanout.import_tick()["due_links"] == 4
+    assert "ana" in {t.uid for t in fleet.queue.drain()}
+
+
+def test_a_user_marked_needs_reauth_before_parking_existed_is_parked_by_the_first_skipped_task(fleet: Fleet) -> None:
+    fleet.stores.users.users["ana"] = replace(  # refused by an older release: the link is still due
+        fleet.stores.users.get_user("ana"),
+        connection=replace(fleet.stores.users.get_user("ana").connection, status="needs_reauth"))
+    assert fleet.services.fanout.import_tick()["users"] == 4
+    outcome = next(fleet.services.worker.handle(t) for t in fleet.queue.drain() if t.uid == "ana")
+    assert (outcome.skipped, outcome.counts["links_parked"]) == ("needs_reauth", 1)
+
+    fleet.clock[0] += timedelta(minutes=5)
+    assert fleet.services.fanout.import_tick()["due_links"] == 3
+    assert "ana" not in {t.uid for t in fleet.queue.drain()}
+
+
+def test_a_disconnected_user_and_a_link_saved_while_needing_reauth_are_parked(fleet: Fleet) -> None:
+    fleet.services.connect.disconnect(Identity("ana", "ana@example.com", False))
+    assert fleet.link("ana").next_poll_at is None
+    fleet.stores.users.mark_needs_reauth("ben", "Token has been expired or revoked.", "invalid_grant", fleet.now())
+    fleet.services.links.put_link(Identity("ben", "ben@example.com", False), "Meeting",
+                                  {"calendar_id": fleet.users["ben"].calendars["CRM"], "import": True})
+    assert fleet.link("ben").next_poll_at is None
+
+    summary = fleet.services.fanout.import_tick()
+    assert (summary["due_links"], summary["users"]) == (2, 2)
+    assert fleet.calendar_calls() == 0
+
+
+def test_a_link_paused_for_a_missing_calendar_is_not_polled_and_is_due_again_when_it_is_back(fleet: Fleet) -> None:
+    crm = fleet.link("ana").calendar_id
+    fleet.set_link("ana", calendar_id="gone@group.calendar.google.com")  # no longer in ana's Google list
+    fleet.services.connect.refresh_calendars(Identity("ana", "ana@example.com", False))
+    assert (fleet.link("ana").paused_reason, fleet.link("ana").next_poll_at) == ("calendar_missing", None)
+    assert fleet.services.fanout.import_tick()["due_links"] == 3
+
+    fleet.set_link("ana", calendar_id=crm)  # the calendar is in the list again
+    fleet.clock[0] += timedelta(minutes=5)
+    fleet.services.connect.refresh_calendars(Identity("ana", "ana@example.com", False))
+    assert (fleet.link("ana").paused_reason, fleet.link("ana").next_poll_at) == (None, fleet.now())

@@ -495,6 +495,22 @@
     return "Last resync " + formatTime(resync.finished_at) + ": " + counts + ".";
   }
 
+  // How Google's changes reach calbridge: push notifications (live), or only the scheduled import.
+  function pushLine(link) {
+    var push = link.push || { state: "off" };
+    var text;
+    if (push.state === "live") {
+      text = "Push: live · Google's changes arrive within seconds";
+    } else if (push.state === "refused") {
+      text = "Push: refused" + (push.error ? " · " + push.error : "") + " · changes are imported every 5 minutes";
+    } else {
+      text = link.import ? "Push: off · changes are imported every 5 minutes" : "Push: off (import is off)";
+    }
+    var line = el("div", { className: "small push push-" + push.state, dataset: { testid: "link-push", push: push.state } }, text);
+    if (push.expires_at) line.title = "This channel is renewed before " + formatTime(push.expires_at) + ".";
+    return line;
+  }
+
   function linkStatus(link) {
     var box = el("div", { className: "link-status" });
     if (!link || !link.calendar_id) {
@@ -509,6 +525,7 @@
     if (status.fix) box.appendChild(el("div", { className: "small fix", dataset: { testid: "link-fix" } }, "Fix: " + status.fix));
     if (link.resync) box.appendChild(el("div", { className: "small resync-progress", dataset: { resync: link.resync.state } }, resyncText(link.resync)));
     box.appendChild(el("div", { className: "linked" }, "Linked to " + (link.calendar_summary || link.calendar_id)));
+    box.appendChild(pushLine(link));
     box.appendChild(el("div", { className: "small" }, runText("Last export", link.last_export)));
     if (link.last_export && link.last_export.error) {
       box.appendChild(el("div", { className: "small error-text" }, "Export error: " + link.last_export.error));
