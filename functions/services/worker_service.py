@@ -81,9 +81,11 @@ class TaskOutcome:
 
 class WorkerService:
     def __init__(
-        self, adapters: Adapters, export: ExportService, imports: ImportService, resync: ResyncHandler | None = None
+        self, adapters: Adapters, export: ExportService, imports: ImportService, resync: ResyncHandler | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.adapters = adapters
+        self.sleep = sleep  # how a push import waits for quiet (a driver with its own clock passes one that ticks it)
         self.stores = adapters.stores
         self.export = export
         self.imports = imports
@@ -170,15 +172,17 @@ class WorkerService:
     def _settle(self, channel_id: str) -> None:
         """A push import waits for its burst to settle: ``PUSH_QUIET`` after the channel's last notification, at
         most ``PUSH_MAX_WAIT`` (docs/push.md, *Coalescing*). Notifications meanwhile are coalesced into it."""
-        deadline = time.monotonic() + PUSH_MAX_WAIT
+        waited = 0.0
         while True:
             channel = self.stores.channels.get_channel(channel_id)
             wait = queued_import_wait(channel.import_queued_at, channel.notified_at, self.adapters.now()) \
                 if channel is not None else 0.0
-            left = deadline - time.monotonic()
+            left = PUSH_MAX_WAIT - waited
             if wait <= 0 or left <= 0:
                 return
-            time.sleep(min(wait, left, PUSH_QUIET))
+            pause = min(wait, left, PUSH_QUIET)
+            self.sleep(pause)
+            waited += pause
 
     def _skip(self, task: SyncTask, outcome: TaskOutcome, reason: str) -> None:
         outcome.skipped = reason

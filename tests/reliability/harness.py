@@ -29,7 +29,7 @@ from functions.google.retry import RetryPolicy
 STORE_WRITES = frozenset({
     "create", "save_edit", "save_sync", "delete", "acquire", "release", "mark_needs_reauth",
     "save_access_token", "put_link_checked", "delete_link", "save_channel", "delete_group",
-    "record_failed_attempt", "create_state", "consume_state",
+    "record_failed_attempt", "create_state", "consume_state", "claim_import", "clear_import_claim",
 })
 GOOGLE_WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 

@@ -147,6 +147,28 @@ class SyncMachine(RuleBasedStateMachine):
     def run_import_one(self, owner: int, crash_at: int | None) -> None:
         self.world.run_import_one(owner, crash_at)
 
+    # ------------------------------------------------------------------ as production drives it
+    @rule(owner=small, import_type=small, crash_at=st.none() | st.integers(1, 3))
+    def webhook(self, owner: int, import_type: int, crash_at: int | None) -> None:
+        self.world.webhook(owner, import_type, crash_at)
+
+    @rule(owner=small, import_type=small, how=small)
+    def webhook_forged(self, owner: int, import_type: int, how: int) -> None:
+        self.world.webhook_forged(owner, import_type, how)
+
+    @rule(export=st.booleans(), minutes=st.integers(0, 90))
+    def scheduled_tick(self, export: bool, minutes: int) -> None:
+        self.world.tick(minutes)
+        self.world.scheduled_tick(export)
+
+    @rule(pick=picks, crash_at=crash_points, twice=st.booleans())
+    def deliver_task(self, pick: int, crash_at: int | None, twice: bool) -> None:
+        self.world.deliver_task(pick, crash_at, twice)
+
+    @rule(pick=picks, crash_at=crash_points, twice=st.booleans())
+    def deliver_write(self, pick: int, crash_at: int | None, twice: bool) -> None:
+        self.world.deliver_write(pick, crash_at, twice)
+
     @precondition(lambda self: self.world.stats.crm_writes + self.world.stats.google_writes > 0)
     @rule()
     def settle_and_check(self) -> None:
@@ -155,7 +177,7 @@ class SyncMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ true at every step, not only settled
     @invariant()
     def no_event_linked_twice(self) -> None:
-        problems = self.world.link_problems()
+        problems = self.world.link_problems() + self.world.problems
         assert not problems, "\n".join(problems)
 
 

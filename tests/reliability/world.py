@@ -48,6 +48,7 @@ from functions.core.activity import (
     TargetState,
     Timed,
 )
+from functions.core.activity_write import DocumentWrite
 from functions.core.content_hash import exception_hash
 from functions.core.event_mapping import (
     ACTIVITY_ID_KEY,
@@ -58,7 +59,13 @@ from functions.core.event_mapping import (
     instance_to_exception,
 )
 from functions.core.models import Identity, Link
+from functions.core.poll_rules import next_poll_at
+from functions.core.sync_task import SyncTask
+from functions.messaging.memory_queue import InMemoryTaskQueue
+from functions.services.errors import ForgedNotification
 from functions.services.ports import Adapters
+from functions.services.worker_service import RetryLater
+from functions.store.activity_codec import activity_to_doc
 from sandbox.control import SandboxError
 from sandbox.inprocess import InProcessSandbox
 from tests.export_world import CLIENT_SECRET, configure_client, connect_user
@@ -71,6 +78,8 @@ LINKS = {"Meeting": ("Meetings", True, True), "Call": ("Calls", True, False), "T
 ZONES = ("Europe/Madrid", "America/New_York", "Asia/Tokyo", "UTC")
 RRULE = "RRULE:FREQ=WEEKLY;COUNT=4"
 SETTLE_ROUNDS = 8
+HOOK_BASE = "https://calbridge.test/"
+PUSH_ADDRESS = HOOK_BASE + "calendar_webhook"  # the sandbox's own deliveries go to a sink: the machine delivers
 
 
 @dataclass
@@ -114,6 +123,12 @@ class Stats:
     faults: int = 0
     timeouts: int = 0
     errors: int = 0  # runs that reported an error (before settling)
+    notifications: int = 0  # webhook calls with the channel's own headers
+    forged: int = 0  # webhook calls with forged headers (refused)
+    tasks: int = 0  # tasks the worker took from the queue (redeliveries and duplicates included)
+    redelivered: int = 0  # tasks left in the queue by a crash or RetryLater, to be delivered again
+    duplicates: int = 0  # tasks delivered again after they were acknowledged
+    trigger_events: int = 0  # Firestore-write events the export-on-write trigger handled
     synced: int = 0  # activities the exports left synced
     safety_stops: int = 0  # calendar_emptied pauses the users confirmed
 
@@ -157,9 +172,18 @@ class SyncWorld:
         configure_client(self.raw_stores, self.control)
         for index in range(users):
             self._add_user(index)
-        self.services: Services = build_services(Adapters(self.stores, self.gateway, now=lambda: self.clock[0]))
+        self.queue = InMemoryTaskQueue()
+        self.inbox: list[SyncTask] = []  # published and not acknowledged yet (Pub/Sub's subscription)
+        self.writes: list[DocumentWrite] = []  # Firestore-write events not yet handled by the trigger (Eventarc)
+        self.problems: list[str] = []  # broken promises seen at a step (a forged notification that did something)
+        self.sandbox.deliver_push_to(HOOK_BASE, _push_sink)  # Google's own deliveries: dropped (see webhook())
+        self.services: Services = build_services(Adapters(self.stores, self.gateway, now=lambda: self.clock[0],
+                                                          queue=self.queue, push_address=PUSH_ADDRESS))
+        self.services.worker.sleep = lambda seconds: self.tick(seconds / 60)  # a push import waits on our clock
         ids = iter(range(1, 10**9))
         self.services.activities.new_id = lambda: f"{prefix}crm-{next(ids):05d}"  # the same ids in every replay
+        for user in self.users:  # as connect does: a channel on every calendar with import on
+            self.services.channels.watch_links(user.uid)
 
     # ------------------------------------------------------------------ setup
     def _add_user(self, index: int) -> None:
@@ -173,6 +197,7 @@ class SyncWorld:
             cal = calendars[activity_type]
             link = Link(activity_type, cal, activity_type, export=export, import_=import_, import_existing=import_,
                         import_since=self.clock[0] if import_ else None, updated_at=self.clock[0])
+            link = replace(link, next_poll_at=next_poll_at(link, self.clock[0]))
             self.raw_stores.links.put_link_checked(uid, activity_type, lambda _current, lk=link: lk)
         secrets = self.raw_stores.users.get_secrets(uid)
         self.secrets.update(s for s in (secrets.refresh_token, secrets.access_token) if s)
@@ -232,6 +257,7 @@ class SyncWorld:
         if recurring:
             body["recurrence"] = [RRULE]
         created = self.services.activities.create(ADMIN, body)
+        self._written(created.id, None)
         self.crm[created.id] = ExpectCrm(created.id, user.uid, activity_type, created)
         self.stats.crm_writes += 1
         return created.id
@@ -243,7 +269,9 @@ class SyncWorld:
 
     def _crm_update(self, expect: ExpectCrm, patch: dict[str, Any]) -> None:
         before = content_hash(expect.activity), _exceptions_of(expect.activity)
+        old_doc = self._doc(expect.id)
         updated = self.services.activities.update(ADMIN, expect.id, patch)
+        self._written(expect.id, old_doc)
         new_cal = self.export_calendar(updated.owner_uid, updated.activity_type)
         old_cal = self.export_calendar(expect.owner, expect.type)
         if new_cal is None and (updated.owner_uid, updated.activity_type) != (expect.owner, expect.type):
@@ -309,7 +337,9 @@ class SyncWorld:
         expect = self._live_crm(pick)
         if expect is None:
             return
+        old_doc = self._doc(expect.id)
         self.services.activities.delete(ADMIN, expect.id)
+        self._written(expect.id, old_doc)
         expect.deleted = True
         self.stats.crm_writes += 1
 
@@ -498,6 +528,162 @@ class SyncWorld:
         user = self.users[owner % len(self.users)]
         self._run(lambda: self.services.imports.import_calendar(user.uid, "Meeting"), crash_at)
 
+    # ------------------------------------------------------------------ webhook, scheduled ticks, worker, trigger
+    def _doc(self, activity_id: str) -> dict[str, Any] | None:
+        activity = self.raw_stores.activities.get(activity_id)
+        return activity_to_doc(activity) if activity is not None else None
+
+    def _written(self, activity_id: str, old: dict[str, Any] | None) -> None:
+        """The CRM wrote ``activities/{id}``: Eventarc holds one event for ``on_activity_write``."""
+        self.writes.append(DocumentWrite(activity_id, old, self._doc(activity_id), f"w{len(self.writes)}"))
+
+    def _channel_headers(self, owner: int, import_type: int) -> tuple[str, dict[str, str]] | None:
+        """The headers Google sends for the current channel of a user's calendar with import on (None: none)."""
+        user = self.users[owner % len(self.users)]
+        importing = [t for t, (_s, _e, imp) in LINKS.items() if imp]
+        activity_type = importing[import_type % len(importing)]
+        link = next((lk for lk in self.raw_stores.links.list_links(user.uid) if lk.activity_type == activity_type),
+                    None)
+        live = {ch["id"]: ch for ch in self.control.channels() if ch.get("calendar_id") == user.calendar(activity_type)}
+        channel = live.get(link.channel_id) if link is not None and link.channel_id else None
+        channel = channel or (live[sorted(live)[0]] if live else None)  # an older one: answered as unknown
+        if channel is None:
+            return None
+        return channel["id"], {"X-Goog-Channel-ID": channel["id"], "X-Goog-Channel-Token": channel.get("token") or "",
+                               "X-Goog-Resource-ID": channel["resourceId"], "X-Goog-Resource-State": "exists",
+                               "X-Goog-Message-Number": str(self.stats.notifications + 2)}
+
+    def webhook(self, owner: int, import_type: int, crash_at: int | None = None) -> str | None:
+        """Google notifies a change on one of the user's calendars (``calendar_webhook``); a run that dies answers
+        500 and Google delivers the notification again."""
+        found = self._channel_headers(owner, import_type)
+        if found is None:
+            return None
+        _channel_id, headers = found
+        self.stats.notifications += 1
+        receipt = self._run(lambda: self.services.notifications.receive(headers), crash_at)
+        return receipt.result if receipt is not None else None
+
+    def webhook_forged(self, owner: int, import_type: int, how: int) -> None:
+        """Someone else posts to the webhook: a wrong, missing or another channel's token, another resource id, or
+        a channel id that names nothing. Refused (or unknown); nothing queued, no channel or activity changed."""
+        found = self._channel_headers(owner, import_type)
+        if found is None:
+            return
+        channel_id, headers = found
+        other = next((ch for ch in self.control.channels() if ch["id"] != channel_id), None)
+        token = headers["X-Goog-Channel-Token"]
+        forged = dict(headers)
+        kind = how % 5
+        if kind == 0:
+            forged["X-Goog-Channel-Token"] = token[:-1] + ("A" if token[-1:] != "A" else "B")
+        elif kind == 1:
+            del forged["X-Goog-Channel-Token"]
+        elif kind == 2 and other is not None:
+            forged["X-Goog-Channel-Token"] = other.get("token") or ""
+        elif kind == 3 and other is not None:
+            forged["X-Goog-Resource-ID"] = other["resourceId"]
+        else:
+            forged["X-Goog-Channel-ID"] = "forged" + channel_id[6:]
+        self.stats.forged += 1
+        before = self._forgery_witness(channel_id)
+        try:
+            receipt = self.services.notifications.receive(forged)
+            if receipt.result != "unknown_channel":
+                self.problems.append(f"a forged notification ({kind}) for channel {channel_id} was accepted: "
+                                     f"{receipt.result}")
+        except ForgedNotification:
+            pass
+        after = self._forgery_witness(channel_id)
+        if after != before:
+            self.problems.append(f"a forged notification ({kind}) for channel {channel_id} changed something: "
+                                 f"{before} -> {after}")
+
+    def _forgery_witness(self, channel_id: str) -> tuple[Any, ...]:
+        channel = self.raw_stores.channels.get_channel(channel_id)
+        acts = tuple(sorted((a.id, repr(a.sync), content_hash(a)) for a in self.all_activities().values()))
+        return len(self.queue.published), channel, acts
+
+    def scheduled_tick(self, export: bool) -> None:
+        """Cloud Scheduler's ``export_activities`` / ``import_events``: one task per user with work, published."""
+        self.stats.runs += 1
+        if export:
+            self.services.fanout.export_tick()
+        else:
+            self.services.fanout.import_tick()
+
+    def deliver_task(self, pick: int, crash_at: int | None = None, twice: bool = False) -> None:
+        """Pub/Sub hands one published task to ``sync_worker``. A run that dies, or raises RetryLater, leaves the
+        task to be delivered again; ``twice``: an acknowledged task is delivered once more (at-least-once)."""
+        self.inbox.extend(self.queue.drain())
+        if not self.inbox:
+            return
+        task = self.inbox[pick % len(self.inbox)]
+        if not self._handle_task(task, crash_at):
+            self.stats.redelivered += 1
+            self.tick(1)  # Pub/Sub's backoff before the next delivery
+            return
+        self.inbox.remove(task)
+        if twice:
+            self.stats.duplicates += 1
+            if not self._handle_task(task, None):
+                self.inbox.append(task)
+
+    def _handle_task(self, task: SyncTask, crash_at: int | None) -> bool:
+        """One delivery; whether the task was acknowledged."""
+        self.stats.runs += 1
+        self.stats.tasks += 1
+        if crash_at is not None:
+            self.switch.arm(crash_at)
+        try:
+            self.services.worker.handle(task)
+            return True
+        except Crash:
+            self.stats.crashes += 1
+            return False
+        except RetryLater:
+            self.stats.errors += 1
+            return False
+        finally:
+            self.switch.revive()
+
+    def deliver_write(self, pick: int, crash_at: int | None = None, twice: bool = False) -> None:
+        """Eventarc hands one Firestore-write event to ``on_activity_write``; a run that dies or asks for a retry
+        leaves it to be delivered again; ``twice``: delivered once more after it was handled."""
+        if not self.writes:
+            return
+        write = self.writes[pick % len(self.writes)]
+        for delivery in range(2 if twice else 1):
+            self.stats.runs += 1
+            self.stats.trigger_events += 1
+            if crash_at is not None and delivery == 0:
+                self.switch.arm(crash_at)
+            try:
+                outcome = self.services.activity_writes.handle(write)
+            except Crash:
+                self.stats.crashes += 1
+                self.tick(1)
+                return
+            finally:
+                self.switch.revive()
+            if outcome.retry:
+                return
+            if delivery == 0:
+                self.writes.remove(write)
+
+    def drain_deliveries(self) -> None:
+        """Every task and trigger event still waiting is delivered until acknowledged (no faults, no crashes)."""
+        for _ in range(3):
+            self.inbox.extend(self.queue.drain())
+            for task in list(self.inbox):
+                if self._handle_task(task, None):
+                    self.inbox.remove(task)
+            for write in list(self.writes):
+                if not self.services.activity_writes.handle(write).retry:
+                    self.writes.remove(write)
+            if not self.inbox and not self.writes:
+                break
+
     # ------------------------------------------------------------------ settling
     def all_activities(self) -> dict[str, Activity]:
         found: dict[str, Activity] = {}
@@ -528,6 +714,7 @@ class SyncWorld:
         before = self.fingerprint()
         for rounds in range(1, SETTLE_ROUNDS + 1):
             self.tick(7 * 60)  # past every backoff (6 h at most) and every lease
+            self.drain_deliveries()
             self.services.export.sweep()
             self.services.imports.run_all()
             self.confirm_paused_links()
@@ -540,7 +727,7 @@ class SyncWorld:
 
     # ------------------------------------------------------------------ the invariants
     def violations(self) -> list[str]:
-        problems: list[str] = []
+        problems: list[str] = list(self.problems)
         activities = self.all_activities()
         google = self.google_state()
         problems += self._no_duplicates(activities, google)
@@ -705,6 +892,13 @@ class SyncWorld:
                 if secret and secret in line:
                     leaks.append(f"a secret ({secret[:4]}...) in a log line: {line[:200]}")
         return leaks
+
+
+def _push_sink(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Where the sandbox's own push deliveries land: answered and dropped. The machine delivers notifications
+    itself (``SyncWorld.webhook``), at the steps Hypothesis picks, so that every example replays the same."""
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b"{}"]
 
 
 # ---------------------------------------------------------------------- comparisons
