@@ -98,6 +98,9 @@ def soak(stores: Any, args: argparse.Namespace) -> int:
     print(f"retries (client backoffs) {len(world.gateway.waits)}, runs {world.stats.runs}, "
           f"run errors {world.stats.errors}, crashes {world.stats.crashes}, faults {world.stats.faults}, "
           f"timeouts {world.gateway.faulty.timed_out}, safety stops confirmed {world.stats.safety_stops}")
+    print(f"webhook notifications {world.stats.notifications} (forged {world.stats.forged}), tasks handled "
+          f"{world.stats.tasks} (redelivered {world.stats.redelivered}, duplicates {world.stats.duplicates}), "
+          f"trigger events {world.stats.trigger_events}")
     for violation in violations:
         print(f"VIOLATION {violation}")
     print(f"invariant violations: {len(violations)}")
@@ -106,7 +109,9 @@ def soak(stores: Any, args: argparse.Namespace) -> int:
         "backend": "emulator" if args.emulator else "memory", "activities": len(activities), "synced": synced,
         "retries": len(world.gateway.waits), "run_errors": world.stats.errors, "crashes": world.stats.crashes,
         "timeouts": world.gateway.faulty.timed_out, "violations": len(violations), "duplicates": len(duplicates),
-        "lost_changes": len(lost), "seconds": round(time.monotonic() - started, 1),
+        "lost_changes": len(lost), "notifications": world.stats.notifications, "forged": world.stats.forged,
+        "tasks": world.stats.tasks, "duplicate_deliveries": world.stats.duplicates,
+        "seconds": round(time.monotonic() - started, 1),
     }
     print(json.dumps(result))
     return 1 if violations else 0

@@ -188,19 +188,22 @@ class _Run:
     # ------------------------------------------------------------------ a full list's diff
     def diff(self) -> None:
         """Activities linked to this calendar that a full list did not show: deleted while no token saw it,
-        or outside the window. Each is checked with Google; only a deleted one is unlinked."""
-        linked: list[tuple[Activity, str]] = []
+        or outside the window. Each is checked with Google; only a deleted one is unlinked. A copy written down
+        unconfirmed (an insert with no answer: ``failed``, no etag) that Google does not know was never made:
+        it is the export's to insert again, not a deletion in Google."""
+        linked: list[tuple[Activity, str, bool]] = []
         for activity in self.stores.activities.list_by_type(self.ctx.uid, self.ctx.activity_type, MAX_LINKED):
             for target in activity.sync.targets if activity.sync else ():
                 if (target.uid, target.calendar_id) == (self.ctx.uid, self.ctx.calendar_id) \
                         and target.state != TargetState.UNLINKED and target.event_id not in self.seen:
-                    linked.append((activity, target.event_id))
-        for activity, event_id in linked[:MAX_VERIFY]:
+                    unconfirmed = target.state == TargetState.FAILED and target.etag is None
+                    linked.append((activity, target.event_id, unconfirmed))
+        for activity, event_id, unconfirmed in linked[:MAX_VERIFY]:
             try:
                 event = self.api.get_event(self.ctx.calendar_id, event_id)
                 deleted = event.get("status") == "cancelled"
             except (NotFound, Gone):
-                deleted = True
+                deleted = not unconfirmed
             if deleted:
                 self.current.setdefault(activity.id, activity)
                 tombstone = {"id": event_id, "status": "cancelled"}

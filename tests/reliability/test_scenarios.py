@@ -85,3 +85,28 @@ def test_an_owner_change_after_an_insert_whose_answers_were_lost_leaves_no_copy_
     assert settled_violations(world) == []
     assert all(e.get("status") == "cancelled"
                for e in world.control.owner_list_events(first.email, first.calendar("Meeting")))
+
+
+def test_an_insert_that_never_reached_google_is_not_taken_for_a_deletion_by_a_full_import() -> None:
+    """Found by the machine (bench.soak): an owner change whose insert Google refused (503 every try) leaves the new
+    copy written down unconfirmed; a full import of that calendar (its sync token expired) did not find the event,
+    took it for deleted in Google and unlinked it, so the activity never reached its new owner's calendar."""
+    world = SyncWorld(InMemoryStores())
+    activity_id = world.crm_create(0, 0, 1, 1, False, False, "Kick-off")  # Meeting: export and import
+    world.google_create(1, 0, 2, 2, False, False, "Dentist")  # user1's Meeting calendar is not empty
+    world.run_import_one(1)  # ... and has been imported once (a sync token)
+    world.inject_fault(503, 12)
+    world.crm_reown(0, 1)  # the insert in user1's calendar fails; user0's copy goes
+    world.clear_faults()
+    target = world.raw_stores.activities.get(activity_id).sync.targets[0]
+    assert (target.calendar_id, target.state.value, target.etag) == (world.users[1].calendar("Meeting"), "failed",
+                                                                     None)
+    world.expire_sync_tokens()
+    world.run_import_one(1)  # a full list of user1's Meeting calendar and its diff
+    target = world.raw_stores.activities.get(activity_id).sync.targets[0]
+    assert target.state.value != "unlinked"
+    assert settled_violations(world) == []
+    second = world.users[1]
+    live = [e["id"] for e in world.control.owner_list_events(second.email, second.calendar("Meeting"))
+            if e.get("status") != "cancelled"]
+    assert live.count(event_id_for(activity_id)) == 1

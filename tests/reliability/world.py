@@ -970,6 +970,12 @@ def random_step(world: SyncWorld, rng: random.Random, crash_rate: float = 0.3) -
         ("run_import", (crash, rng.random() < 0.5)),
         ("run_import", (crash, rng.random() < 0.5)),
         ("run_import_one", (n(10), crash)),
+        ("webhook", (n(10), n(10), crash if crash is None else n(1, 4))),
+        ("webhook_forged", (n(10), n(10), n(10))),
+        ("scheduled_tick", (rng.random() < 0.5,)),
+        ("deliver_task", (n(50), crash, rng.random() < 0.3)),
+        ("deliver_task", (n(50), crash, rng.random() < 0.3)),
+        ("deliver_write", (n(50), crash, rng.random() < 0.3)),
     ]
     name, args = rng.choice(steps)
     getattr(world, name)(*args)
