@@ -6,10 +6,19 @@ instance edits in the sandbox; sync-token expiry; 429/500/503 faults and timeout
 optionally dying at its n-th write point and retried. ``settle_and_check`` (a rule, and the teardown) turns
 faults off, runs export and import until nothing changes, and fails with every broken promise listed.
 
-To add a rule when its subject lands: a webhook run is ``world.run_import_one`` behind a notification (add a
-``webhook`` rule calling ``CalendarWebhookService`` with a valid and a forged token); a duplicate Pub/Sub
-delivery is a ``deliver_twice`` rule that builds a ``SyncTask`` and hands it to ``sync_worker``'s service twice
-(optionally with ``crash_at`` on the first). Neither needs a new invariant.
+The system is also driven as production drives it (the world's services have an ``InMemoryTaskQueue`` and a push
+address, and every calendar with import on has a channel at the sandbox):
+- ``webhook``: Google's notification for one of a user's channels, with that channel's headers (``NotificationService``
+  publishes a push import task or coalesces it); a run that dies is delivered again, as Google retries a 500;
+- ``webhook_forged``: a wrong, missing or another channel's token, another resource id, or a channel id that names
+  nothing: refused or unknown, and nothing queued, no channel record or activity changed (``world.problems``);
+- ``scheduled_tick``: ``FanoutService.export_tick`` / ``import_tick`` publish one task per user with work;
+- ``deliver_task``: Pub/Sub hands one published task to ``WorkerService.handle``; a run that dies, or raises
+  ``RetryLater``, leaves the task to be delivered again; ``twice`` delivers an acknowledged task once more;
+- ``deliver_write``: Eventarc hands one Firestore-write event of the CRM's saves to ``ActivityWriteService``
+  (export on write), maybe dying, maybe twice.
+Settling delivers every task and event still waiting before it runs export and import. The invariants are the same;
+one more is checked at every step: no forged notification changed anything.
 """
 
 from __future__ import annotations

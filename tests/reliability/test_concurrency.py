@@ -186,4 +186,4 @@ def test_two_workers_and_a_webhook_storm_on_the_emulator(stack) -> None:
     stack.clear_firestore()
     world = SyncWorld(FirestoreStores(firestore.Client(project=stack.project_id)), prefix="storm-")
     with world.capturing():
-        check_storm(world, run_storm(world, 5, 3), 3)
+        check_storm(world, run_storm(world, 5, 2), 2)

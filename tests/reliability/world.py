@@ -24,9 +24,11 @@ CRM wrote, what was done in Google, and which promise follows from each (docs/ex
 - an activity that existed stays unless the CRM deleted it; no Google event is linked by two activities;
   no secret reaches a log line.
 
-Where later work plugs in (see the docstring of ``Rules`` in the state machine too): a webhook run is one
-more ``run_*`` method (``ImportService.import_calendar`` behind a notification), and a duplicate Pub/Sub
-delivery is ``deliver(task)`` called twice; both only add steps, the invariants stay as they are.
+Production's drivers are steps too: ``webhook`` / ``webhook_forged`` (``calendar_webhook``'s use case with a
+channel's real or forged headers), ``scheduled_tick`` (the fan-out jobs publishing tasks), ``deliver_task`` (the
+worker taking a task from the queue: redelivered after a crash or ``RetryLater``, or delivered twice) and
+``deliver_write`` (export on write with the document write the CRM's save made). They only add steps; the one
+promise they add, that a forged notification changes nothing, is recorded in ``problems``.
 """
 
 from __future__ import annotations
@@ -600,8 +602,13 @@ class SyncWorld:
                                  f"{before} -> {after}")
 
     def _forgery_witness(self, channel_id: str) -> tuple[Any, ...]:
+        """What a notification for this channel could change: the queue, the channel's record (its debounce
+        marker) and the activities of the channel's calendar."""
         channel = self.raw_stores.channels.get_channel(channel_id)
-        acts = tuple(sorted((a.id, repr(a.sync), content_hash(a)) for a in self.all_activities().values()))
+        acts: tuple[Any, ...] = ()
+        if channel is not None and channel.activity_type is not None:
+            acts = tuple(sorted((a.id, repr(a.sync), content_hash(a)) for a in
+                                self.raw_stores.activities.list_by_type(channel.uid, channel.activity_type, 10000)))
         return len(self.queue.published), channel, acts
 
     def scheduled_tick(self, export: bool) -> None:
