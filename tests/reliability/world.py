@@ -619,6 +619,11 @@ class SyncWorld:
         else:
             self.services.fanout.import_tick()
 
+    def waiting_tasks(self) -> int:
+        """How many published tasks wait for a delivery."""
+        self.inbox.extend(self.queue.drain())
+        return len(self.inbox)
+
     def deliver_task(self, pick: int, crash_at: int | None = None, twice: bool = False) -> None:
         """Pub/Sub hands one published task to ``sync_worker``. A run that dies, or raises RetryLater, leaves the
         task to be delivered again; ``twice``: an acknowledged task is delivered once more (at-least-once)."""
@@ -679,12 +684,17 @@ class SyncWorld:
                 self.writes.remove(write)
 
     def drain_deliveries(self) -> None:
-        """Every task and trigger event still waiting is delivered until acknowledged (no faults, no crashes)."""
-        for _ in range(3):
+        """Every task and trigger event still waiting is delivered until acknowledged (no faults, no crashes); the
+        tasks waiting at first are delivered twice (Pub/Sub delivers at least once)."""
+        for attempt in range(3):
             self.inbox.extend(self.queue.drain())
             for task in list(self.inbox):
                 if self._handle_task(task, None):
                     self.inbox.remove(task)
+                    if attempt == 0:
+                        self.stats.duplicates += 1
+                        if not self._handle_task(task, None):
+                            self.inbox.append(task)
             for write in list(self.writes):
                 if not self.services.activity_writes.handle(write).retry:
                     self.writes.remove(write)
