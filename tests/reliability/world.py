@@ -539,7 +539,7 @@ class SyncWorld:
         """The CRM wrote ``activities/{id}``: Eventarc holds one event for ``on_activity_write``."""
         self.writes.append(DocumentWrite(activity_id, old, self._doc(activity_id), f"w{len(self.writes)}"))
 
-    def _channel_headers(self, owner: int, import_type: int) -> tuple[str, dict[str, str]] | None:
+    def channel_headers(self, owner: int, import_type: int) -> tuple[str, dict[str, str]] | None:
         """The headers Google sends for the current channel of a user's calendar with import on (None: none)."""
         user = self.users[owner % len(self.users)]
         importing = [t for t, (_s, _e, imp) in LINKS.items() if imp]
@@ -558,7 +558,7 @@ class SyncWorld:
     def webhook(self, owner: int, import_type: int, crash_at: int | None = None) -> str | None:
         """Google notifies a change on one of the user's calendars (``calendar_webhook``); a run that dies answers
         500 and Google delivers the notification again."""
-        found = self._channel_headers(owner, import_type)
+        found = self.channel_headers(owner, import_type)
         if found is None:
             return None
         _channel_id, headers = found
@@ -569,7 +569,7 @@ class SyncWorld:
     def webhook_forged(self, owner: int, import_type: int, how: int) -> None:
         """Someone else posts to the webhook: a wrong, missing or another channel's token, another resource id, or
         a channel id that names nothing. Refused (or unknown); nothing queued, no channel or activity changed."""
-        found = self._channel_headers(owner, import_type)
+        found = self.channel_headers(owner, import_type)
         if found is None:
             return
         channel_id, headers = found
