@@ -304,6 +304,11 @@ class SyncTarget:
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", TargetState(self.state))
 
+    @property
+    def unconfirmed(self) -> bool:
+        """An insert whose answer never came (failed, no etag): Google may hold this copy or not."""
+        return self.state == TargetState.FAILED and self.etag is None
+
 
 @dataclass(frozen=True)
 class ActivitySync:

@@ -122,7 +122,7 @@ def plan_export(
             writes.append(ExportAction(ActionKind.INSERT, uid, calendar_id, event_id))
         elif here.state == TargetState.UNLINKED:
             kept.append(here)  # deleted in Google: unlinked (rule 6), not written again
-        elif here.state == TargetState.FAILED and here.etag is None:
+        elif here.unconfirmed:
             # an insert whose answer never came (timeout, 5xx): Google may hold it or not; insert again (409: it does)
             writes.append(ExportAction(ActionKind.INSERT, uid, calendar_id, here.event_id, here))
         elif (here.content_hash, here.exceptions_hash) != per_uid.get(uid, default) \

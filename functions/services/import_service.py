@@ -196,7 +196,7 @@ class _Run:
             for target in activity.sync.targets if activity.sync else ():
                 if (target.uid, target.calendar_id) == (self.ctx.uid, self.ctx.calendar_id) \
                         and target.state != TargetState.UNLINKED and target.event_id not in self.seen:
-                    unconfirmed = target.state == TargetState.FAILED and target.etag is None
+                    unconfirmed = target.unconfirmed
                     linked.append((activity, target.event_id, unconfirmed))
         for activity, event_id, unconfirmed in linked[:MAX_VERIFY]:
             try:
@@ -215,7 +215,7 @@ class _Run:
             1 for activity in self.stores.activities.list_by_type(self.ctx.uid, self.ctx.activity_type, MAX_LINKED)
             for target in (activity.sync.targets if activity.sync else ())
             if (target.uid, target.calendar_id) == (self.ctx.uid, self.ctx.calendar_id)
-            and target.state != TargetState.UNLINKED
+            and target.state != TargetState.UNLINKED and not target.unconfirmed  # never proven in Google
         )
 
     # ------------------------------------------------------------------ writing

@@ -369,3 +369,21 @@ def test_a_crash_between_chunks_re_applies_safely(world: ImportWorld, monkeypatc
     assert sorted(a.content.subject for a in world.stores.activities.activities.values()) == [
         f"E{i}" for i in range(7)]
     assert all(world.activity(e["id"]) is not None for e in events)
+
+
+def test_a_copy_google_never_made_does_not_count_for_the_emptied_calendar_stop(world: ImportWorld) -> None:
+    """An export insert that never reached Google (503 on every try) is recorded unconfirmed; when a full list
+    later finds the calendar empty, that copy is not evidence that events vanished: no calendar_emptied pause."""
+    link_import(world, export=True)
+    world.run()
+    world.control.inject_fault(status=503, count=50, path_contains="/events")
+    activity = world.services.activities.create(
+        Identity("alice", "alice@example.com", False),
+        {"activity_type": "Google", "subject": "Never made", "start": "2026-12-07T09:00:00+01:00",
+         "end": "2026-12-07T10:00:00+01:00", "time_zone": "Europe/Madrid"})
+    world.control.clear_faults()
+    [target] = world.stores.activities.get(activity.id).sync.targets
+    assert (target.state, target.etag) == (TargetState.FAILED, None)
+    world.control.expire_sync_tokens(world.alice.email)
+    report = world.run()
+    assert report.paused is None and world.link().paused_reason is None
