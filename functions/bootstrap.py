@@ -55,7 +55,7 @@ class Services:
         self.activity_writes = ActivityWriteService(adapters, self.export)
         self.groups = GroupService(adapters)
         self.imports = ImportService(adapters, self.calendar_access)
-        self.notifications = NotificationService(adapters, self.imports)
+        self.notifications = NotificationService(adapters, self.imports, self.channels)
         self.google_events = GoogleEventsService(adapters, self.calendar_access, self.export)
         self.link_cleanup = LinkCleanupService(adapters, self.links, self.calendar_access)
         self.resync = ResyncService(adapters, self.links, self.imports, self.export, self.calendar_access)

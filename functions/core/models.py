@@ -209,6 +209,7 @@ class ChannelRecord:
     activity_type: str | None = None
     import_queued_at: datetime | None = None  # a notification queued an import that has not started yet
     notified_at: datetime | None = None  # the last change notification (the queued import waits for quiet)
+    retired_at: datetime | None = None  # a tombstone: dropped without a confirmed stop at Google (docs/push.md)
 
 
 @dataclass(frozen=True)

@@ -93,57 +93,84 @@ class ChannelService:
 
     # ------------------------------------------------------------------ stop
     def stop_channels(self, uid: str, links: Iterable[Link]) -> list[str]:
-        """Ask Google to stop each link's channel; the channel ids that were attempted (records stay)."""
+        """Ask Google to stop each link's channel; the channel ids whose records may go (stopped, or never
+        watched). A channel whose stop Google did not confirm is kept as a tombstone (``retire_channel``)."""
         with_channel = [lk for lk in links if lk.channel_id]
         known = [(lk.channel_id, self.stores.channels.resource_id(lk.channel_id)) for lk in with_channel]
         to_stop = [(channel_id, resource_id) for channel_id, resource_id in known if resource_id]
+        stopped: set[str] = set()
         if to_stop:
             try:
                 with self.access.calendar(uid) as api:
                     for channel_id, resource_id in to_stop:
-                        self._stop(api, uid, channel_id, resource_id)
+                        if self._stop(api, uid, channel_id, resource_id):
+                            stopped.add(channel_id)
             except (GoogleError, DomainError) as exc:
                 log.warning("could not stop the channels of %s: %s", uid, exc)
-        return [lk.channel_id for lk in with_channel if lk.channel_id]
+        retired = {channel_id for channel_id, _ in to_stop if channel_id not in stopped}
+        for channel_id in retired:
+            self.stores.channels.retire_channel(channel_id, self.now())
+        return [lk.channel_id for lk in with_channel if lk.channel_id and lk.channel_id not in retired]
 
     def end_channels(self, uid: str, channel_ids: Iterable[str]) -> None:
-        """Stop these channels at Google (best effort) and delete their records; links are not touched."""
+        """Stop these channels at Google and delete their records; a channel whose stop Google did not confirm
+        (no usable grant, an error) is kept as a tombstone (``retire_channel``), stopped when it next notifies.
+        Links are not touched."""
         ids = [c for c in channel_ids if c]
         if not ids:
             return
+        left = list(ids)
         try:
             with self.access.calendar(uid) as api:
                 for channel_id in ids:
                     self._end(api, uid, channel_id)
+                    left.remove(channel_id)
             return
         except (GoogleError, DomainError) as exc:
             log.warning("could not stop the channels of %s at Google: %s", uid, exc)
-        for channel_id in ids:  # no usable grant: Google keeps notifying until expiry, answered as unknown
-            self.stores.channels.delete_channel(channel_id)
+        for channel_id in left:  # no usable grant: kept as tombstones, stopped when they notify (or expire)
+            self.stores.channels.retire_channel(channel_id, self.now())
 
     def _end(self, api: CalendarApi, uid: str, channel_id: str) -> None:
         resource_id = self.stores.channels.resource_id(channel_id)
-        if resource_id:
-            self._stop(api, uid, channel_id, resource_id)
+        if resource_id and not self._stop(api, uid, channel_id, resource_id):
+            self.stores.channels.retire_channel(channel_id, self.now())
+            return
         self.stores.channels.delete_channel(channel_id)
 
+    def stop_retired(self, channel: ChannelRecord) -> bool:
+        """A tombstone notified: stop it at Google with its owner's grant; the record is deleted when Google
+        confirms (or no longer knows it). Left as it is without a usable grant (it expires at Google)."""
+        try:
+            with self.access.calendar(channel.uid) as api:
+                if channel.resource_id and not self._stop(api, channel.uid, channel.channel_id, channel.resource_id):
+                    return False
+        except (GoogleError, DomainError) as exc:
+            log.info("retired channel %s of %s not stopped: %s", channel.channel_id, channel.uid, exc)
+            return False
+        self.stores.channels.delete_channel(channel.channel_id)
+        return True
+
     @staticmethod
-    def _stop(api: CalendarApi, uid: str, channel_id: str, resource_id: str) -> None:
+    def _stop(api: CalendarApi, uid: str, channel_id: str, resource_id: str) -> bool:
+        """Whether Google confirmed the stop (or no longer knows the channel)."""
         try:
             api.stop_channel(channel_id, resource_id)
         except NotFound:
-            pass
+            return True
         except (InvalidGrant, InvalidClient):
             raise
         except GoogleError as exc:
             log.warning("could not stop channel %s of %s: %s", channel_id, uid, exc)
+            return False
+        return True
 
     def forget_user(self, uid: str) -> None:
         """Google refused the user's grant (needs_reauth): their channels cannot be stopped at Google (it
-        takes a valid token), so the records are deleted and the links' channel fields cleared; Google's
-        notifications on them are answered as unknown channels until the channels expire."""
+        takes a valid token), so the records become tombstones and the links' channel fields are cleared; a
+        notification on a tombstone stops it once the user has connected again (``stop_retired``)."""
         for channel in self.stores.channels.list_for_user(uid):
-            self.stores.channels.delete_channel(channel.channel_id)
+            self.stores.channels.retire_channel(channel.channel_id, self.now())
         self.park_links(uid)
 
     def park_links(self, uid: str) -> int:
@@ -182,6 +209,10 @@ class ChannelService:
         run = RenewalRun()
         now = self.now()
         for channel in self.stores.channels.list_expiring(now + RENEW_MARGIN, limit):
+            if channel.retired_at is not None:  # a tombstone is never renewed; once expired at Google, dropped
+                if channel.expires_at <= now:
+                    self.stores.channels.delete_channel(channel.channel_id)
+                continue
             run.due += 1
             link = next((lk for lk in self.stores.links.list_links(channel.uid)
                          if lk.activity_type == channel.activity_type), None)

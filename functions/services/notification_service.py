@@ -18,6 +18,7 @@ from functions.core.push_rules import (
     token_matches,
 )
 from functions.core.sync_task import SyncTask, TaskKind
+from functions.services.channel_service import ChannelService
 from functions.services.errors import ForgedNotification, InvalidNotification
 from functions.services.import_service import ImportService
 from functions.services.ports import Adapters
@@ -34,8 +35,9 @@ class Receipt:
 
 
 class NotificationService:
-    def __init__(self, adapters: Adapters, imports: ImportService) -> None:
+    def __init__(self, adapters: Adapters, imports: ImportService, channels: ChannelService | None = None) -> None:
         self.stores = adapters.stores
+        self.channels = channels
         self.now = adapters.now
         self.queue = adapters.queue
         self.imports = imports
@@ -44,7 +46,8 @@ class NotificationService:
         self._last_notified: dict[tuple[str, str], float] = {}
 
     def receive(self, headers: Mapping[str, str]) -> Receipt:
-        """Handle one notification. ``result``: ``unknown_channel``, ``sync``, ``queued`` (one import task
+        """Handle one notification. ``result``: ``unknown_channel``, ``retired_channel`` (a tombstone: stopped at
+        Google when its owner's grant allows, no import), ``sync``, ``queued`` (one import task
         published), ``coalesced`` (an import is queued and not started, or running inline: it, or the one run
         after it, sees this change), ``importing`` (no queue: ``after`` runs the import, to be called once the
         answer is sent). InvalidNotification for garbled headers, ForgedNotification for a wrong token."""
@@ -54,14 +57,19 @@ class NotificationService:
             raise InvalidNotification(f"Not a Google push notification: {exc}.") from None
         channel = self.stores.channels.get_channel(note.channel_id)
         if channel is None:
-            # Not ours, or deleted (unlinked, needs_reauth): stopping it needs its owner's grant, and the
-            # random channel id names no owner. It expires at Google within its TTL.
+            # Not ours, or deleted after a confirmed stop: stopping it needs its owner's grant, and the random
+            # channel id names no owner. It expires at Google within its TTL.
             log.info("notification for unknown channel %s (%s)", note.channel_id, note.resource_state)
             return Receipt("unknown_channel")
         if not token_matches(note.token, channel.token_hash) or (
                 note.resource_id and channel.resource_id and note.resource_id != channel.resource_id):
             log.warning("notification for channel %s with a wrong token or resource id: refused", note.channel_id)
             raise ForgedNotification("The channel token does not match.")
+        if channel.retired_at is not None:  # a tombstone: stopped with its owner's grant if there is one, no import
+            stopped = self.channels is not None and self.channels.stop_retired(channel)
+            log.info("notification for retired channel %s of %s: %s", note.channel_id, channel.uid,
+                     "stopped" if stopped else "left to expire")
+            return Receipt("retired_channel")
         if note.resource_state == "sync" or channel.activity_type is None:
             return Receipt("sync")
         if self.queue is not None:

@@ -28,6 +28,7 @@ def channel_to_doc(channel: ChannelRecord) -> dict[str, Any]:
         "expires_at": channel.expires_at,
         "import_queued_at": channel.import_queued_at,
         "notified_at": channel.notified_at,
+        "retired_at": channel.retired_at,
     }
 
 
@@ -42,6 +43,7 @@ def channel_from_doc(channel_id: str, data: dict[str, Any]) -> ChannelRecord:
         activity_type=data.get("activity_type"),
         import_queued_at=data.get("import_queued_at"),
         notified_at=data.get("notified_at"),
+        retired_at=data.get("retired_at"),
     )
 
 
@@ -73,9 +75,20 @@ class FirestoreChannelStore:
     def delete_channel(self, channel_id: str) -> None:
         self.client.document(channel_path(channel_id)).delete()
 
+    def retire_channel(self, channel_id: str, now: datetime) -> None:
+        """Mark the record a tombstone (``retired_at``); nothing for an unknown channel."""
+        from google.api_core.exceptions import NotFound
+
+        try:
+            self.client.document(channel_path(channel_id)).update({"retired_at": now, "import_queued_at": None})
+        except NotFound:
+            pass
+
     def list_for_user(self, uid: str) -> list[ChannelRecord]:
+        """The user's live channels (tombstones left out)."""
         query = self.client.collection("channels").where(filter=_field("uid", "==", uid)).limit(MAX_USER_CHANNELS)
-        return [channel_from_doc(s.id, s.to_dict() or {}) for s in query.stream()]
+        channels = [channel_from_doc(s.id, s.to_dict() or {}) for s in query.stream()]
+        return [c for c in channels if c.retired_at is None]
 
     def list_expiring(self, before: datetime, limit: int) -> list[ChannelRecord]:
         query = (self.client.collection("channels").where(filter=_field("expires_at", "<", before))

@@ -383,9 +383,15 @@ class InMemoryChannelStore:
         with self.lock:
             self.channels.pop(channel_id, None)
 
+    def retire_channel(self, channel_id: str, now: datetime) -> None:
+        with self.lock:
+            channel = self.channels.get(channel_id)
+            if channel is not None:
+                self.channels[channel_id] = replace(channel, retired_at=now, import_queued_at=None)
+
     def list_for_user(self, uid: str) -> list[ChannelRecord]:
         with self.lock:
-            return [c for c in self.channels.values() if c.uid == uid]
+            return [c for c in self.channels.values() if c.uid == uid and c.retired_at is None]
 
     def list_expiring(self, before: datetime, limit: int) -> list[ChannelRecord]:
         with self.lock:

@@ -194,10 +194,15 @@ class ChannelStore(Protocol):
 
     def delete_channel(self, channel_id: str) -> None: ...
 
-    def list_for_user(self, uid: str) -> list[ChannelRecord]: ...
+    def retire_channel(self, channel_id: str, now: datetime) -> None:
+        """Keep the record as a tombstone (``retired_at = now``, no import queued): dropped without a confirmed
+        stop at Google. Nothing for an unknown channel."""
+
+    def list_for_user(self, uid: str) -> list[ChannelRecord]:
+        """The user's live channels: tombstones (``retired_at``) are left out."""
 
     def list_expiring(self, before: datetime, limit: int) -> list[ChannelRecord]:
-        """Channels with ``expires_at < before``, the soonest first, at most ``limit``."""
+        """Channels with ``expires_at < before``, the soonest first, at most ``limit`` (tombstones included)."""
         ...
 
     def claim_import(self, channel_id: str, now: datetime, stale_before: datetime) -> bool:

@@ -14,7 +14,7 @@ from werkzeug.datastructures import EnvironHeaders
 
 from functions.bootstrap import Services, build_services
 from functions.core.event_mapping import imported_activity_id
-from functions.core.models import CalendarEntry, Identity, Link
+from functions.core.models import CalendarEntry, Identity, Link, TokenSet
 from functions.core.poll_rules import SAFETY_NET
 from functions.core.push_rules import CHANNEL_TTL, RENEW_MARGIN, PushState, push_state, token_hash
 from functions.google.gateway import in_process_gateway
@@ -23,7 +23,7 @@ from functions.services.errors import DomainError, ForgedNotification, InvalidNo
 from functions.services.ports import Adapters
 from functions.store.memory import InMemoryStores
 from sandbox.inprocess import InProcessSandbox
-from tests.export_world import CLIENT_ID, ConnectedUser, configure_client, connect_user
+from tests.export_world import CLIENT_ID, SCOPE, ConnectedUser, configure_client, connect_user
 
 HOOK_BASE = "https://calbridge.test/"
 ADDRESS = HOOK_BASE + "calendar_webhook"
@@ -284,16 +284,87 @@ def test_a_refused_renewal_shows_the_error_and_falls_back_to_the_scheduled_impor
     assert link.next_poll_at == later  # too close to expiry to count as live: scheduled import due now
 
 
-def test_needs_reauth_forgets_the_channels(queued: PushWorld) -> None:
-    world = queued
-    channel_id = world.link().channel_id
+def reauth_then_reconnect(world: PushWorld) -> tuple[str, str]:
+    """Alice's grant refused while her link has a channel, then a new grant stored; that channel's id and token."""
+    channel_id, token = world.link().channel_id, world.control.channels()[0]["token"]
     world.control.revoke_grant(ALICE.email, CLIENT_ID)
     world.control.expire_access_tokens(ALICE.email)
     world.services.imports.import_calendar("alice", "Google")
     assert world.stores.users.get_user("alice").connection.status == "needs_reauth"
-    assert world.stores.channels.get_channel(channel_id) is None
+    granted = world.control.issue_access_token(ALICE.email, CLIENT_ID, [SCOPE])
+    now = datetime.now(UTC)
+    tokens = TokenSet(granted["access_token"], now + timedelta(hours=1), granted["refresh_token"], (SCOPE,))
+    uow = world.stores.unit_of_work()
+    world.stores.users.stage_connection(uow, "alice", tokens, [CalendarEntry(ALICE.email, ALICE.email, primary=True,
+                                                                             access_role="owner")],
+                                        ALICE.email, CLIENT_ID, now)
+    uow.commit()
+    return channel_id, token
+
+
+def test_needs_reauth_retires_the_channels_and_a_notification_without_a_grant_leaves_the_tombstone(
+        queued: PushWorld) -> None:
+    world = queued
+    channel_id = world.link().channel_id
+    token = world.control.channels()[0]["token"]
+    world.control.revoke_grant(ALICE.email, CLIENT_ID)
+    world.control.expire_access_tokens(ALICE.email)
+    world.services.imports.import_calendar("alice", "Google")
+    assert world.stores.users.get_user("alice").connection.status == "needs_reauth"
+    assert world.stores.channels.get_channel(channel_id).retired_at is not None
+    assert world.stores.channels.list_for_user("alice") == []
     assert world.stored().channel_id is None
-    assert world.services.notifications.receive(world.headers(channel_id, "whatever")).result == "unknown_channel"
+    world.queue.drain()
+    receipt = world.services.notifications.receive(world.headers(channel_id, token))
+    assert receipt.result == "retired_channel" and world.queue.drain() == []
+    assert world.stores.channels.get_channel(channel_id) is not None  # no grant to stop it with: left to expire
+
+
+def test_after_reconnect_a_notification_on_the_old_channel_stops_it_at_google_and_imports_nothing(
+        queued: PushWorld) -> None:
+    world = queued
+    old, old_token = reauth_then_reconnect(world)
+    assert [c["id"] for c in world.control.channels()] == [old]  # Google still runs it
+    world.queue.drain()
+    calls = world.list_calls()
+    receipt = world.services.notifications.receive(world.headers(old, old_token))
+    assert receipt.result == "retired_channel"
+    assert world.control.channels() == [] and world.stores.channels.get_channel(old) is None
+    assert world.queue.drain() == [] and world.list_calls() == calls
+    assert world.services.notifications.receive(world.headers(old, old_token)).result == "unknown_channel"
+
+
+def test_a_forged_token_on_a_retired_channel_is_refused_and_nothing_is_stopped(queued: PushWorld) -> None:
+    world = queued
+    old, _token = reauth_then_reconnect(world)
+    with pytest.raises(ForgedNotification):
+        world.services.notifications.receive(world.headers(old, "not-the-token"))
+    assert [c["id"] for c in world.control.channels()] == [old]
+    assert world.stores.channels.get_channel(old).retired_at is not None
+
+
+def test_a_retired_channel_is_not_renewed_and_is_dropped_once_expired(queued: PushWorld) -> None:
+    world = queued
+    old, _token = reauth_then_reconnect(world)
+    for when, left in ((CHANNEL_TTL - timedelta(hours=1), True), (CHANNEL_TTL + timedelta(hours=1), False)):
+        later = datetime.now(UTC) + when
+        renewing = build_services(Adapters(world.stores, in_process_gateway(world.sandbox), now=lambda t=later: t,
+                                           queue=world.queue, push_address=ADDRESS))
+        world.control.clear_request_log()
+        assert renewing.channels.renew().due == 0
+        assert not [e for e in world.control.request_log() if e["method"] == "calendar.events.watch"]
+        assert (world.stores.channels.get_channel(old) is not None) == left
+
+
+def test_a_stop_google_does_not_confirm_at_unlink_leaves_a_tombstone(queued: PushWorld) -> None:
+    world = queued
+    channel_id = world.link().channel_id
+    world.control.inject_fault(status=403, path_contains="/channels/stop", count=1, reason="forbidden")
+    world.services.links.delete_link(ALICE, "Google")
+    assert world.stores.channels.get_channel(channel_id).retired_at is not None
+    token = world.control.channels()[0]["token"]
+    assert world.services.notifications.receive(world.headers(channel_id, token)).result == "retired_channel"
+    assert world.control.channels() == [] and world.stores.channels.get_channel(channel_id) is None
 
 
 def test_disconnect_stops_the_channels_at_google(queued: PushWorld) -> None:
