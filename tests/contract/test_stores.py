@@ -437,6 +437,22 @@ class StoreContract:
         record = stores.channels.get_channel("chan-1")
         assert (record.uid, record.token_hash, record.resource_id) == (ALICE.uid, "hash", "res-1")
 
+    def test_a_retired_channel_is_kept_but_no_longer_listed_for_its_user(self, stores: Stores) -> None:
+        stores.channels.retire_channel("unknown", NOW)  # no error, nothing written
+        assert stores.channels.get_channel("unknown") is None
+        stores.channels.save_channel(channel("chan-1"))
+        stores.channels.save_channel(channel("chan-2"))
+        assert stores.channels.claim_import("chan-1", NOW, NOW - timedelta(minutes=15)) is True
+        stores.channels.retire_channel("chan-1", NOW)
+        retired = stores.channels.get_channel("chan-1")
+        assert retired == replace(channel("chan-1"), retired_at=NOW, notified_at=NOW)  # uid, resource, hash kept
+        assert stores.channels.resource_id("chan-1") == "res-1"
+        assert [c.channel_id for c in stores.channels.list_for_user(ALICE.uid)] == ["chan-2"]
+        expiring = stores.channels.list_expiring(NOW + timedelta(days=8), 10)  # renewal sees (and drops) tombstones
+        assert sorted(c.channel_id for c in expiring) == ["chan-1", "chan-2"]
+        stores.channels.delete_channel("chan-1")
+        assert stores.channels.get_channel("chan-1") is None
+
     def test_channels_by_user_and_by_expiry(self, stores: Stores) -> None:
         for i, days in enumerate((3, 1, 9)):
             stores.channels.save_channel(replace(channel(f"chan-{i}"), expires_at=NOW + timedelta(days=days)))
