@@ -375,6 +375,20 @@ def test_disconnect_stops_the_channels_at_google(queued: PushWorld) -> None:
     assert world.stored().channel_id is None
 
 
+def test_a_stop_google_does_not_confirm_at_disconnect_leaves_a_tombstone_no_notification_imports_from(
+        queued: PushWorld) -> None:
+    world = queued
+    channel_id = world.link().channel_id
+    token = world.control.channels()[0]["token"]
+    world.control.inject_fault(status=403, path_contains="/channels/stop", count=1, reason="forbidden")
+    world.services.connect.disconnect(ALICE)
+    assert world.stores.channels.get_channel(channel_id).retired_at is not None
+    assert world.stored().channel_id is None and world.stores.channels.list_for_user("alice") == []
+    world.queue.drain()
+    assert world.services.notifications.receive(world.headers(channel_id, token)).result == "retired_channel"
+    assert world.queue.drain() == [] and world.stores.channels.get_channel(channel_id) is not None  # no grant
+
+
 def test_an_expired_channel_google_will_not_renew_is_dropped_and_shown_refused(queued: PushWorld) -> None:
     world = queued
     world.link()
